@@ -1,0 +1,25 @@
+"""leafdl: train a leaf-disease image classifier with PyTorch transfer learning.
+
+The package follows the course document section by section; each module holds one idea:
+
+======================  ==========================================================
+module                  the document's section
+======================  ==========================================================
+``leafdl.config``       Hyperparameters Summary
+``leafdl.device``       Hardware: CPU vs GPU
+``leafdl.demo_data``    (the synthetic demo leaves the course trains on offline)
+``leafdl.data``         Data Preparation, Data Loading Pipeline
+``leafdl.models``       Transfer Learning
+``leafdl.engine``       The Training Loop, Train vs Eval mode, LR Scheduling, Early Stopping
+``leafdl.checkpoint``   Model Saving
+``leafdl.metrics``      Metrics (accuracy, gap, confusion matrix)
+``leafdl.plots``        Visualization
+``leafdl.predict``      Using a trained model on new photos
+``leafdl.cli``          Train.py itself, as the ``leafdl`` command
+======================  ==========================================================
+
+Importing ``leafdl`` is instant and has no side effects: import the module you need,
+for example ``from leafdl.data import split_dataset``.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,448 @@
+"""Data Preparation and the Data Loading Pipeline (the document's sections 3 and 4).
+
+The journey of an image, as the document tells it::
+
+    class folders on disk --split_dataset--> train/ and valid/ folders
+        --ImageFolder + transforms--> (tensor, label) pairs
+        --DataLoader--> batches of shape (32, 3, 224, 224)
+
+What this module adds to the document's few lines is care with real-world folders:
+every image is opened once when the dataset is built, so a corrupt file is reported
+*before* training starts (never halfway through an epoch), all problems are listed
+together, and grayscale, RGBA, palette, CMYK and 16-bit images are converted to the
+RGB the model expects.
+
+Example:
+    >>> from leafdl.data import split_dataset, build_dataloaders     # doctest: +SKIP
+    >>> split_dataset("data/demo-leaves", "data/demo-split")           # doctest: +SKIP
+    >>> loaders = build_dataloaders("data/demo-split", input_spec)     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from sklearn.model_selection import train_test_split
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+if TYPE_CHECKING:
+    from leafdl.models import InputSpec
+
+# The file endings torchvision's ImageFolder accepts as images.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+SPLIT_MARKER = ".leafdl-split.json"
+
+
+class DatasetError(ValueError):
+    """A dataset folder that cannot be used as it is; the message says how to fix it."""
+
+
+# ---------------------------------------------------------------------------
+# Reading one image
+# ---------------------------------------------------------------------------
+
+
+def load_rgb(path: str | Path) -> Image.Image:
+    """Open an image file and return it as 8-bit RGB, whatever it was stored as.
+
+    Photos come in many modes: grayscale (``L``), with transparency (``RGBA``, ``LA``),
+    palette (``P``), print colours (``CMYK``) and 16-bit scans (``I;16``). A pretrained
+    network wants three 8-bit channels, so each is converted here. Transparent areas
+    become white, like a photo on paper.
+    """
+    with Image.open(path) as image:
+        image.load()
+        return _to_rgb(image)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16- or 32-bit grayscale: scale the full range down to 0..255 first;
+        # a plain convert("RGB") would clip almost every pixel to white.
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") else max(float(values.max()), 1.0)
+        image = Image.fromarray(np.clip(values / top * 255.0, 0, 255).astype(np.uint8))  # mode L
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def check_image(path: str | Path) -> str | None:
+    """Return ``None`` if the file decodes as an image, else a short reason why not.
+
+    JPEGs are decoded at reduced size (``Image.draft``), which reads the whole file and
+    so finds truncated ones, at a fraction of the cost of a full decode.
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            return "empty file (0 bytes)"
+        with Image.open(path) as image:
+            image.draft("RGB", (32, 32))
+            image.load()
+    except UnidentifiedImageError:
+        return "not an image PIL can read"
+    except (OSError, SyntaxError, ValueError) as error:
+        return f"cannot be decoded ({error})"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Class folders
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class FolderScan:
+    """What :func:`scan_class_folders` found in a dataset folder."""
+
+    root: Path
+    images: dict[str, list[Path]]              # class name -> good image files, sorted
+    skipped: list[Path] = field(default_factory=list)  # files that are not images (.DS_Store, notes.txt)
+    bad: list[tuple[Path, str]] = field(default_factory=list)  # image files that do not decode
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted(self.images)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: len(files) for name, files in sorted(self.images.items())}
+
+
+def scan_class_folders(
+    root: str | Path, *, check_images: bool = True, skip_bad: bool = False, min_classes: int = 2
+) -> FolderScan:
+    """Find the classes and image files of an ImageFolder-style dataset, and check them.
+
+    The layout is the one the document shows for ImageFolder: one sub-folder per class,
+    images inside (sub-sub-folders are searched too)::
+
+        root/Apple_scab/img001.jpg
+        root/Healthy/img004.jpg
+
+    Files without an image ending (``.DS_Store``, ``Thumbs.db``, ``notes.txt``) are
+    skipped and listed in ``skipped``. Image files that do not decode are collected
+    and reported together in one :class:`DatasetError`, unless ``skip_bad`` is set,
+    in which case they are left out and listed in ``bad``.
+
+    Raises:
+        DatasetError: the folder is missing, has fewer than ``min_classes`` class
+            folders, a class has no images, or (without ``skip_bad``) images are unreadable.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise DatasetError(f"The dataset folder {root} does not exist. Check the path, or create "
+                           "a demo dataset with: leafdl data demo data/demo-leaves")
+    if not root.is_dir():
+        raise DatasetError(f"{root} is a file, not a folder. Pass the folder that holds one "
+                           "sub-folder per class.")
+    class_dirs = sorted(entry for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith("."))
+    if not class_dirs:
+        raise DatasetError(
+            f"{root} has no class sub-folders. Put each class's images in its own folder, e.g. "
+            f"{root / 'Healthy' / 'leaf001.jpg'}.")
+    if len(class_dirs) < min_classes:
+        raise DatasetError(
+            f"{root} has only {len(class_dirs)} class folder ({class_dirs[0].name}); a classifier "
+            f"needs at least {min_classes} classes to tell apart. Add a folder per class.")
+
+    scan = FolderScan(root=root, images={})
+    for class_dir in class_dirs:
+        files = sorted(path for path in class_dir.rglob("*") if path.is_file())
+        good = []
+        for path in files:
+            if path.suffix.lower() not in IMAGE_EXTENSIONS:
+                scan.skipped.append(path)
+                continue
+            reason = check_image(path) if check_images else None
+            if reason is None:
+                good.append(path)
+            else:
+                scan.bad.append((path, reason))
+        scan.images[class_dir.name] = good
+
+    if scan.bad and not skip_bad:
+        listing = "\n".join(f"  {path}: {reason}" for path, reason in scan.bad[:20])
+        more = f"\n  ... and {len(scan.bad) - 20} more" if len(scan.bad) > 20 else ""
+        raise DatasetError(
+            f"{len(scan.bad)} image file(s) in {root} cannot be read:\n{listing}{more}\n"
+            "Delete or replace them (or re-export them from your photo tool), or leave them "
+            "out with skip_bad=True (command line: --skip-bad-images).")
+    empty = [name for name, files in scan.images.items() if not files]
+    if empty:
+        raise DatasetError(
+            f"Class folder(s) with no readable images in {root}: {', '.join(empty)}. "
+            f"Add images ({', '.join(IMAGE_EXTENSIONS[:3])}, ...) or remove the folder(s).")
+    return scan
+
+
+def readable_class_name(folder_name: str) -> str:
+    """Turn a class folder name into words for plots and printouts.
+
+    >>> readable_class_name("Apple___Cedar_apple_rust")
+    'Apple: Cedar apple rust'
+    >>> readable_class_name("Black_rot")
+    'Black rot'
+    """
+    parts = [part.replace("_", " ").strip() for part in folder_name.split("___")]
+    return ": ".join(part for part in parts if part)
+
+
+# ---------------------------------------------------------------------------
+# The train/validation split
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SplitSummary:
+    """How many images of each class went to ``train/`` and to ``valid/``."""
+
+    out_dir: Path
+    classes: list[str]
+    train_counts: dict[str, int]
+    valid_counts: dict[str, int]
+    skipped: int = 0
+
+    def __str__(self) -> str:
+        lines = [f"{'class':<28}{'train':>7}{'valid':>7}"]
+        for name in self.classes:
+            lines.append(f"{name:<28}{self.train_counts[name]:>7}{self.valid_counts[name]:>7}")
+        lines.append(f"{'total':<28}{sum(self.train_counts.values()):>7}{sum(self.valid_counts.values()):>7}")
+        return "\n".join(lines)
+
+
+def split_files(
+    files: list[Path], labels: list[str], valid_fraction: float = 0.2, seed: int = 42
+) -> tuple[list[Path], list[Path], list[str], list[str]]:
+    """The document's split, stratified by class so each class keeps its proportions.
+
+    This is exactly ``train_test_split(imgs, test_size=0.2, random_state=42)`` with
+    ``stratify=labels`` added: without it a small class could land entirely in one set.
+    Returns ``train_files, valid_files, train_labels, valid_labels``.
+    """
+    counts = Counter(labels)
+    too_small = sorted(name for name, count in counts.items() if count < 2)
+    if too_small:
+        raise DatasetError(
+            f"Class(es) {', '.join(too_small)} have fewer than 2 images; a split needs at least "
+            "one image for training and one for validation in every class. Add images.")
+    if not 0.0 < valid_fraction < 1.0:
+        raise DatasetError(f"valid_fraction must be between 0 and 1 (got {valid_fraction}); the document uses 0.2.")
+    n_valid = int(np.ceil(valid_fraction * len(files)))
+    if n_valid < len(counts):
+        raise DatasetError(
+            f"A validation share of {valid_fraction} of {len(files)} images gives {n_valid} images, "
+            f"fewer than the {len(counts)} classes. Use a larger --valid or add images.")
+    return train_test_split(files, labels, test_size=valid_fraction, random_state=seed, stratify=labels)
+
+
+def split_dataset(
+    source: str | Path,
+    out_dir: str | Path,
+    valid_fraction: float = 0.2,
+    seed: int = 42,
+    skip_bad: bool = False,
+) -> SplitSummary:
+    """Copy a class-folder dataset into ``out_dir/train`` and ``out_dir/valid``.
+
+    The same ``seed`` gives the same split on every run. The source is only read,
+    never changed. ``out_dir`` must not be the source or lie inside it, and if it
+    already holds files, it must be a folder an earlier split made (recognised by the
+    marker file ``.leafdl-split.json``); only then are its ``train/`` and ``valid/``
+    replaced.
+    """
+    source, out_dir = Path(source), Path(out_dir)
+    scan = scan_class_folders(source, skip_bad=skip_bad)
+    _refuse_unsafe_output(source, out_dir)
+
+    files = [path for name in scan.classes for path in scan.images[name]]
+    labels = [name for name in scan.classes for _ in scan.images[name]]
+    train_files, valid_files, train_labels, valid_labels = split_files(files, labels, valid_fraction, seed)
+
+    for part in ("train", "valid"):
+        if (out_dir / part).exists():
+            shutil.rmtree(out_dir / part)  # safe: _refuse_unsafe_output saw our marker
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_marker(out_dir, source, valid_fraction, seed)
+    for part, part_files, part_labels in (("train", train_files, train_labels),
+                                          ("valid", valid_files, valid_labels)):
+        for path, label in zip(part_files, part_labels):
+            target = out_dir / part / label / path.relative_to(source / label)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        for name in scan.classes:  # keep a folder for every class, even if empty
+            (out_dir / part / name).mkdir(parents=True, exist_ok=True)
+
+    return SplitSummary(
+        out_dir=out_dir,
+        classes=scan.classes,
+        train_counts={name: Counter(train_labels)[name] for name in scan.classes},
+        valid_counts={name: Counter(valid_labels)[name] for name in scan.classes},
+        skipped=len(scan.bad),
+    )
+
+
+def _refuse_unsafe_output(source: Path, out_dir: Path) -> None:
+    source_real, out_real = source.resolve(), out_dir.resolve()
+    if out_real == source_real or source_real in out_real.parents:
+        raise DatasetError(
+            f"The output folder {out_dir} is the source folder or inside it; the split would mix "
+            f"copies into your data. Choose a folder outside {source}, e.g. {source.parent / (source.name + '-split')}.")
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / SPLIT_MARKER).exists():
+        raise DatasetError(
+            f"The output folder {out_dir} already holds files that leafdl did not write. "
+            "leafdl never overwrites folders it did not create: choose a new or empty folder.")
+
+
+def _write_marker(out_dir: Path, source: Path, valid_fraction: float, seed: int) -> None:
+    info = {"source": str(source), "valid_fraction": valid_fraction, "seed": seed,
+            "written_by": "leafdl split_dataset"}
+    (out_dir / SPLIT_MARKER).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+def is_split_folder(path: str | Path) -> bool:
+    """True when ``path`` holds ``train/`` and ``valid/`` sub-folders (already split)."""
+    path = Path(path)
+    return (path / "train").is_dir() and (path / "valid").is_dir()
+
+
+# ---------------------------------------------------------------------------
+# Transforms
+# ---------------------------------------------------------------------------
+
+
+def _interpolation(spec: InputSpec) -> transforms.InterpolationMode:
+    return transforms.InterpolationMode(spec.interpolation)
+
+
+def train_transforms(spec: InputSpec) -> transforms.Compose:
+    """The document's training transforms: augmentation, then ToTensor and Normalize.
+
+    ``RandomResizedCrop`` (scale), ``RandomHorizontalFlip`` (orientation),
+    ``RandomRotation(15)`` (rotation) and ``ColorJitter(0.2, 0.2)`` (lighting) show
+    the model a slightly different leaf every epoch. ``Normalize`` uses the mean and
+    standard deviation the pretrained weights were trained with, which come from the
+    model (``spec``), not from a constant: EfficientNet-Lite0 wants 0.5/0.5, not ImageNet's.
+    """
+    return transforms.Compose([
+        transforms.RandomResizedCrop(spec.size, interpolation=_interpolation(spec)),
+        transforms.RandomHorizontalFlip(),
+        transforms.RandomRotation(15),
+        transforms.ColorJitter(brightness=0.2, contrast=0.2),
+        transforms.ToTensor(),
+        transforms.Normalize(spec.mean, spec.std),
+    ])
+
+
+def eval_transforms(spec: InputSpec) -> transforms.Compose:
+    """Deterministic transforms for validation and prediction: resize, centre crop.
+
+    The image is resized so the crop keeps 87.5% of it (224 of 256), the usual
+    ImageNet evaluation recipe, so the model sees the leaf as in training, but the
+    same way every time.
+    """
+    return transforms.Compose([
+        transforms.Resize(round(spec.size / 0.875), interpolation=_interpolation(spec)),
+        transforms.CenterCrop(spec.size),
+        transforms.ToTensor(),
+        transforms.Normalize(spec.mean, spec.std),
+    ])
+
+
+# ---------------------------------------------------------------------------
+# ImageFolder and DataLoader
+# ---------------------------------------------------------------------------
+
+
+def image_folder(root: str | Path, transform=None, *, skip_bad: bool = False) -> datasets.ImageFolder:
+    """``datasets.ImageFolder(root, transform)``, after checking every image once.
+
+    Each sub-folder becomes a class; classes are numbered in sorted order (0, 1, 2, ...)
+    and the mapping is ``dataset.class_to_idx``. Images are opened with
+    :func:`load_rgb`, so every sample is RGB.
+    """
+    scan = scan_class_folders(root, skip_bad=skip_bad)
+    good = {str(path) for files in scan.images.values() for path in files}
+    return datasets.ImageFolder(str(root), transform=transform, loader=load_rgb,
+                                is_valid_file=lambda path: str(path) in good)
+
+
+def default_num_workers() -> int:
+    """How many worker processes a DataLoader should use here to decode images.
+
+    On Windows and macOS, workers start with ``spawn``: each one re-imports torch
+    (seconds of start-up) and, in a notebook, cannot see code defined in cells, the
+    classic cause of DataLoader crashes in course notebooks. There we load in the
+    main process (0). On Linux workers ``fork`` cheaply; one or two of them overlap
+    JPEG decoding with the model's computation.
+    """
+    if sys.platform != "linux":
+        return 0
+    cores = len(os.sched_getaffinity(0))
+    return min(2, max(0, cores // 2))
+
+
+@dataclass
+class DataLoaders:
+    """The training and validation loaders of one dataset, and its class names."""
+
+    train: DataLoader
+    valid: DataLoader
+    classes: list[str]
+
+
+def build_dataloaders(
+    data_dir: str | Path,
+    spec: InputSpec,
+    batch_size: int = 32,
+    num_workers: int | None = None,
+    pin_memory: bool = False,
+    seed: int = 42,
+    skip_bad: bool = False,
+) -> DataLoaders:
+    """ImageFolder datasets and DataLoaders for ``data_dir/train`` and ``data_dir/valid``.
+
+    The document's ``DataLoader(dataset, batch_size=32, shuffle=True, num_workers=4)``
+    for training; validation is not shuffled. ``pin_memory`` speeds up copies to a
+    CUDA GPU. The training loader's shuffling comes from a seeded generator, so a
+    run can be repeated (and resumed) exactly.
+    """
+    data_dir = Path(data_dir)
+    if not is_split_folder(data_dir):
+        raise DatasetError(
+            f"{data_dir} has no train/ and valid/ folders. Split it first: "
+            f"leafdl data split {data_dir} {data_dir.parent / (data_dir.name + '-split')}")
+    train_set = image_folder(data_dir / "train", train_transforms(spec), skip_bad=skip_bad)
+    valid_set = image_folder(data_dir / "valid", eval_transforms(spec), skip_bad=skip_bad)
+    if train_set.classes != valid_set.classes:
+        raise DatasetError(
+            f"train/ and valid/ in {data_dir} have different classes ({train_set.classes} vs "
+            f"{valid_set.classes}). Re-split the dataset so both hold the same class folders.")
+    if num_workers is None:
+        num_workers = default_num_workers()
+    # Workers are started afresh each epoch (not persistent) so that their random
+    # augmentations are seeded from the generator, which makes a resumed run exact.
+    common = dict(batch_size=batch_size, num_workers=num_workers, pin_memory=pin_memory)
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoaders(
+        train=DataLoader(train_set, shuffle=True, generator=generator, **common),
+        valid=DataLoader(valid_set, shuffle=False, **common),
+        classes=list(train_set.classes),
+    )
