@@ -1,0 +1,220 @@
+"""Model Saving (the document's section 10): state_dict, metadata, checkpoints.
+
+A training run writes one folder::
+
+    runs/demo/
+        model.pth       the best weights: a state_dict, as the document saves it
+        metadata.json   what is needed to use them: classes, architecture, input size
+                        and normalisation, hyperparameters, best epoch and metrics, versions
+        last.ckpt       everything needed to resume: model, optimizer, scheduler, epoch,
+                        history, early-stopping state (rewritten after every epoch)
+
+Three habits keep these files trustworthy:
+
+* **Atomic writes.** Each file is written to a temporary name and then renamed over the
+  old one. A rename is all-or-nothing, so a crash or Ctrl-C mid-write never leaves a
+  half-written ``model.pth``.
+* **Safe loading.** ``torch.load(..., weights_only=True)`` only rebuilds tensors and plain
+  containers. A ``.pth`` file from the internet cannot run code on your machine.
+* **Checked loading.** A checkpoint for other classes or another architecture, or a
+  truncated file, is refused with a message instead of failing somewhere deep in PyTorch.
+
+Example:
+    >>> from leafdl.checkpoint import load_model                  # doctest: +SKIP
+    >>> model, metadata = load_model("runs/demo")                  # doctest: +SKIP
+    >>> metadata["classes"]                                        # doctest: +SKIP
+    ['Apple_scab', 'Black_rot', 'Cedar_apple_rust', 'Healthy']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+MODEL_FILE = "model.pth"
+METADATA_FILE = "metadata.json"
+TRAINING_STATE_FILE = "last.ckpt"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used; the message says why and what to do."""
+
+
+# ---------------------------------------------------------------------------
+# Atomic writing
+# ---------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(temporary_path)``, then rename the result to ``path`` in one step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> None:
+    """``torch.save(obj, path)``, but atomic: readers see the old file or the new one."""
+    _atomic_write(Path(path), lambda temporary: torch.save(obj, temporary))
+
+
+def atomic_write_json(data: dict, path: str | Path) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    _atomic_write(Path(path), lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------
+# Safe loading
+# ---------------------------------------------------------------------------
+
+
+def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
+    """``torch.load(path, weights_only=True)`` with a clear error for broken files."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"No checkpoint at {path}. Train first (leafdl train DATA_DIR --out {path.parent}).")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as error:
+        raise CheckpointError(
+            f"{path} is truncated, corrupt or not a PyTorch checkpoint ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200]}). Delete it and train again, or copy it again "
+            "if it came from another machine.") from error
+
+
+# ---------------------------------------------------------------------------
+# The best model and its metadata
+# ---------------------------------------------------------------------------
+
+
+def save_model(run_dir: str | Path, state_dict: dict, metadata: dict) -> Path:
+    """Save a ``state_dict`` as ``model.pth`` and ``metadata`` as ``metadata.json``.
+
+    The document's ``torch.save(model_state, "model.pth")``, made atomic. The state_dict
+    holds every learnable tensor but no architecture; the metadata says which
+    architecture to build and which classes the outputs mean.
+    """
+    run_dir = Path(run_dir)
+    state = {name: tensor.detach().to("cpu") for name, tensor in state_dict.items()}
+    atomic_torch_save(state, run_dir / MODEL_FILE)
+    atomic_write_json(metadata, run_dir / METADATA_FILE)
+    return run_dir / MODEL_FILE
+
+
+def read_metadata(run_dir: str | Path) -> dict:
+    """Read ``metadata.json`` from a run folder."""
+    path = Path(run_dir) / METADATA_FILE
+    if not path.exists():
+        raise CheckpointError(f"{Path(run_dir)} has no {METADATA_FILE}; is it a leafdl run folder? "
+                              "Pass the --out folder of a finished `leafdl train`.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{path} is not valid JSON ({error}). Train again to rewrite it.") from error
+
+
+def load_weights(model: nn.Module, state_dict: dict, *, source: str = "checkpoint") -> None:
+    """``model.load_state_dict(state_dict)``, explaining a mismatch in plain words."""
+    model_keys, file_keys = set(model.state_dict()), set(state_dict)
+    if model_keys != file_keys:
+        missing, unexpected = sorted(model_keys - file_keys), sorted(file_keys - model_keys)
+        raise CheckpointError(
+            f"The {source} does not fit this model: {len(missing)} weight(s) missing "
+            f"(e.g. {missing[:2]}), {len(unexpected)} unexpected (e.g. {unexpected[:2]}). "
+            "It was probably saved from another architecture; build the model with the "
+            "architecture named in its metadata.json.")
+    for name, tensor in model.state_dict().items():
+        if tensor.shape != state_dict[name].shape:
+            raise CheckpointError(
+                f"The {source} does not fit this model: {name} has shape "
+                f"{tuple(state_dict[name].shape)} in the file but {tuple(tensor.shape)} in the model. "
+                "Usually the number of classes differs; check the classes in metadata.json.")
+    model.load_state_dict(state_dict)
+
+
+def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """Rebuild the trained classifier of a run folder, ready for prediction (eval mode).
+
+    Reads ``metadata.json`` to build the same architecture with the same number of
+    classes, then loads ``model.pth`` safely into it.
+    """
+    from leafdl.models import build_model  # here, so importing this module stays light
+
+    metadata = read_metadata(run_dir)
+    model, _ = build_model(len(metadata["classes"]), arch=metadata["arch"], pretrained=False,
+                           freeze=False, img_size=metadata["input"]["size"], verbose=False)
+    state = safe_torch_load(Path(run_dir) / MODEL_FILE)
+    load_weights(model, state, source=f"model file {Path(run_dir) / MODEL_FILE}")
+    return model.to(device).eval(), metadata
+
+
+# ---------------------------------------------------------------------------
+# Resumable training state
+# ---------------------------------------------------------------------------
+
+
+def save_training_state(run_dir: str | Path, state: dict) -> Path:
+    """Write the resumable state (model, optimizer, scheduler, epoch, history, ...) atomically."""
+    path = Path(run_dir) / TRAINING_STATE_FILE
+    atomic_torch_save(state, path)
+    return path
+
+
+def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str) -> dict:
+    """Read ``last.ckpt`` and check it belongs to a run on the same classes and architecture."""
+    path = Path(run_dir) / TRAINING_STATE_FILE
+    if not path.exists():
+        raise CheckpointError(f"Nothing to resume: {path} does not exist. Start without --resume.")
+    state = safe_torch_load(path)
+    if not isinstance(state, dict) or "model" not in state or "stage_index" not in state:
+        raise CheckpointError(f"{path} is not a leafdl training checkpoint. Start without --resume.")
+    if state.get("classes") != classes:
+        raise CheckpointError(
+            f"{path} was trained on classes {state.get('classes')}, but the data now has {classes}. "
+            "Resume with the same data, or start a new run in another --out folder.")
+    if state.get("arch") != arch:
+        raise CheckpointError(
+            f"{path} was trained with architecture {state.get('arch')!r}, not {arch!r}. "
+            f"Resume with --arch {state.get('arch')}, or start a new run in another --out folder.")
+    return state
+
+
+# ---------------------------------------------------------------------------
+# Export
+# ---------------------------------------------------------------------------
+
+
+def export_run(run_dir: str | Path, archive_base: str | Path | None = None) -> Path:
+    """Zip the model, metadata and plots of a run with ``shutil.make_archive``.
+
+    The resumable ``last.ckpt`` stays out: it is only useful for more training.
+    Returns the path of the ``.zip`` file (``<run_dir>.zip`` by default).
+    """
+    run_dir = Path(run_dir)
+    read_metadata(run_dir)  # refuse folders that are not runs
+    archive_base = Path(archive_base) if archive_base else run_dir.with_name(run_dir.name)
+    with tempfile.TemporaryDirectory() as staging:
+        staged = Path(staging) / run_dir.name
+        staged.mkdir()
+        for path in sorted(run_dir.iterdir()):
+            if path.is_file() and path.name != TRAINING_STATE_FILE and not path.name.startswith("."):
+                shutil.copy2(path, staged / path.name)
+        return Path(shutil.make_archive(str(archive_base), "zip", root_dir=staging, base_dir=run_dir.name))

@@ -1,0 +1,85 @@
+"""Metrics (the document's section 11): accuracy, the overfitting gap, confusion matrix.
+
+| Metric        | Formula                          | Meaning                   |
+|---------------|----------------------------------|---------------------------|
+| Accuracy      | correct / total                  | % of correct predictions  |
+| Loss          | CrossEntropyLoss                 | Prediction error magnitude|
+| Learning Rate | optimizer.param_groups[0]["lr"]  | Current step size         |
+
+and the gap, ``train_acc - val_acc``, read with the document's table:
+about 0 is good generalisation, above 0.1 mild and above 0.2 significant overfitting.
+
+Example:
+    >>> interpret_gap(0.15)
+    'mild overfitting (gap > 0.1)'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.metrics import classification_report, confusion_matrix
+from torch import nn
+from tqdm.auto import tqdm
+
+
+def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of predictions equal to the labels: correct / total."""
+    if len(labels) == 0:
+        raise ValueError("accuracy of zero samples is undefined")
+    return (predictions == labels).float().mean().item()
+
+
+def interpret_gap(gap: float) -> str:
+    """The document's reading of ``train_acc - val_acc``."""
+    if gap > 0.2:
+        return "significant overfitting (gap > 0.2)"
+    if gap > 0.1:
+        return "mild overfitting (gap > 0.1)"
+    return "good generalisation (gap about 0)"
+
+
+@dataclass
+class Predictions:
+    """Every validation image's true label, predicted label and class probabilities."""
+
+    labels: np.ndarray          # shape (N,), true class indices
+    predicted: np.ndarray       # shape (N,), predicted class indices
+    probabilities: np.ndarray   # shape (N, classes), softmax outputs
+    classes: list[str]
+
+    @property
+    def accuracy(self) -> float:
+        return float((self.labels == self.predicted).mean())
+
+    def confusion_matrix(self) -> np.ndarray:
+        """Rows are true classes, columns predicted classes (scikit-learn's convention)."""
+        return confusion_matrix(self.labels, self.predicted, labels=range(len(self.classes)))
+
+    def report(self) -> str:
+        """Per-class precision, recall and F1 as a text table (scikit-learn)."""
+        return classification_report(self.labels, self.predicted, labels=range(len(self.classes)),
+                                     target_names=self.classes, digits=3, zero_division=0)
+
+    def misclassified(self) -> np.ndarray:
+        """Indices of the samples the model got wrong."""
+        return np.flatnonzero(self.labels != self.predicted)
+
+
+@torch.no_grad()
+def collect_predictions(model: nn.Module, loader, device: torch.device | str = "cpu",
+                        classes: list[str] | None = None, progress: bool = True) -> Predictions:
+    """Run ``model`` in eval mode over ``loader`` and gather labels, predictions and probabilities."""
+    device = torch.device(device)
+    model.eval().to(device)
+    labels, probabilities = [], []
+    for inputs, batch_labels in tqdm(loader, desc="predict", leave=False, disable=not progress):
+        outputs = model(inputs.to(device))
+        probabilities.append(torch.softmax(outputs.float(), dim=1).cpu())
+        labels.append(batch_labels)
+    probs = torch.cat(probabilities).numpy()
+    classes = classes if classes is not None else list(getattr(loader.dataset, "classes", range(probs.shape[1])))
+    return Predictions(labels=torch.cat(labels).numpy(), predicted=probs.argmax(axis=1),
+                       probabilities=probs, classes=[str(name) for name in classes])

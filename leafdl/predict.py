@@ -1,0 +1,58 @@
+"""Using a trained model on new photos.
+
+A saved run folder holds the weights (``model.pth``) and what is needed to use them
+(``metadata.json``: the classes, and how images must be resized and normalised). To
+predict, we rebuild the model, preprocess each photo exactly as the validation images
+were preprocessed, and turn the model's scores (logits) into probabilities with softmax.
+
+Example:
+    >>> from leafdl.predict import Predictor                        # doctest: +SKIP
+    >>> predictor = Predictor.from_run("runs/demo")                  # doctest: +SKIP
+    >>> predictor.predict("my_leaf.jpg", top_k=2)                    # doctest: +SKIP
+    [('Black_rot', 0.93), ('Apple_scab', 0.05)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from leafdl.checkpoint import load_model
+from leafdl.data import check_image, eval_transforms, load_rgb
+
+
+@dataclass
+class Predictor:
+    """A trained model with its classes and preprocessing, ready for new photos."""
+
+    model: nn.Module
+    classes: list[str]
+    transform: object
+    device: torch.device
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> "Predictor":
+        """Load the best model of a ``leafdl train`` run folder."""
+        from leafdl.models import InputSpec
+
+        model, metadata = load_model(run_dir, device)
+        spec = InputSpec.from_dict(metadata["input"])
+        return cls(model, list(metadata["classes"]), eval_transforms(spec), torch.device(device))
+
+    @torch.no_grad()
+    def probabilities(self, image_path: str | Path) -> torch.Tensor:
+        """Softmax probabilities over the classes for one image file."""
+        reason = check_image(image_path)
+        if reason is not None:
+            raise ValueError(f"Cannot predict {image_path}: {reason}. Pass a JPEG or PNG photo.")
+        batch = self.transform(load_rgb(image_path)).unsqueeze(0).to(self.device)
+        return torch.softmax(self.model(batch), dim=1)[0].cpu()
+
+    def predict(self, image_path: str | Path, top_k: int = 3) -> list[tuple[str, float]]:
+        """The ``top_k`` most likely classes for one image, most likely first."""
+        probabilities = self.probabilities(image_path)
+        values, indices = probabilities.topk(min(top_k, len(self.classes)))
+        return [(self.classes[index], float(value)) for value, index in zip(values, indices)]

@@ -1,0 +1,36 @@
+"""Shared fixtures: a small demo leaf dataset, generated once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# timm must never wait on the Hugging Face hub in tests; torch must never find the
+# developer's own hub cache (tests that need one make it in a temporary TORCH_HOME).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def isolated_torch_home(tmp_path_factory, monkeypatch):
+    """Every test sees an empty torch hub cache, so nothing depends on this machine."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch-home")))
+
+
+@pytest.fixture(scope="session")
+def demo_leaves(tmp_path_factory) -> Path:
+    """The demo dataset, 16 images per class, as `leafdl data demo` writes it."""
+    from leafdl.demo_data import make_demo_dataset
+
+    return make_demo_dataset(tmp_path_factory.mktemp("data") / "demo-leaves", per_class=16, seed=0, progress=False)
+
+
+@pytest.fixture(scope="session")
+def demo_split(demo_leaves, tmp_path_factory) -> Path:
+    """The demo dataset split into train/ and valid/ (80/20, random_state=42)."""
+    from leafdl.data import split_dataset
+
+    out = tmp_path_factory.mktemp("data") / "demo-split"
+    split_dataset(demo_leaves, out)
+    return out
