@@ -1,0 +1,74 @@
+"""The stored notebooks: built from their sources, canonical, clean, and shaped like lessons.
+
+nbval (run by the same pytest command) executes them and compares outputs; these tests
+check what nbval does not: that the .ipynb files match their reviewed sources, carry no
+machine-specific noise, and open and close the way every lesson should.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+EXPECTED = [f"{number:02d}" for number in range(13)]
+
+
+def load_build_tool():
+    spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "tools" / "build_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_numbered_notebook_exists():
+    assert [path.name[:2] for path in NOTEBOOKS] == EXPECTED
+
+
+def test_notebooks_are_built_from_their_sources_and_canonical():
+    assert load_build_tool().check() == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_outputs_are_clean(path):
+    text = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(text, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            shown = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+            assert "Traceback" not in shown
+            assert "Warning" not in shown, shown[:300]
+            assert str(ROOT) not in shown and "/tmp/" not in shown and "/home/" not in shown, shown[:300]
+    assert sum(len(cell.get("outputs", [])) for cell in nb.cells if cell.cell_type == "code") > 0
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_opens_with_its_goals_and_closes_with_summary_and_exercises(path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]}")
+    assert re.search(r"\bminutes?\b", first.source), "the first cell says how long it takes"
+    headings = [line for cell in nb.cells if cell.cell_type == "markdown"
+                for line in cell.source.splitlines() if line.startswith("#")]
+    assert any("Summary" in heading for heading in headings)
+    assert any("Exercise" in heading for heading in headings)
+    checks = [cell for cell in nb.cells if cell.cell_type == "code" and "check_" in cell.source
+              and "answer" in cell.source]
+    assert checks, "every notebook has at least one self-checked exercise"
+    assert (ROOT / "notebooks" / "solutions" / f"{path.stem}.md").exists()
+
+
+def test_readme_states_how_many_cells_nbval_ignores():
+    marked = total = 0
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                total += 1
+                marked += "NBVAL_IGNORE_OUTPUT" in cell.source
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"<!-- nbval-count -->**{marked} of {total}**" in readme
