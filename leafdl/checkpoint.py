@@ -64,6 +64,7 @@ def _atomic_write(path: Path, write) -> None:
         write(Path(temporary))
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes owner-only files; a saved model is for sharing
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -94,9 +95,10 @@ def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as error:
+        first_sentence = str(error).split(". ")[0].splitlines()[0][:200]
         raise CheckpointError(
             f"{path} is truncated, corrupt or not a PyTorch checkpoint ({type(error).__name__}: "
-            f"{str(error).splitlines()[0][:200]}). Delete it and train again, or copy it again "
+            f"{first_sentence}). Delete it and train again, or copy it again "
             "if it came from another machine.") from error
 
 

@@ -90,6 +90,7 @@ def train_from_folder(
 
     split_dir = prepare_data(data_dir, run_dir, config, skip_bad=skip_bad, log=log)
     classes = scan_class_folders(split_dir / "train", check_images=False).classes
+    torch.manual_seed(config.seed)  # the new classifier's random start: the same on every run
     model, spec = build_model(len(classes), arch=config.arch, pretrained=config.pretrained,
                               freeze=True, img_size=config.img_size)
     counts = count_parameters(model)

@@ -107,3 +107,9 @@ def test_load_weights_explains_shape_mismatch():
     small, big = nn.Linear(4, 2), nn.Linear(4, 3)
     with pytest.raises(CheckpointError, match="shape"):
         load_weights(small, big.state_dict())
+
+
+def test_saved_files_are_readable_by_others(tmp_path):
+    run_folder(tmp_path)
+    for name in ("model.pth", "metadata.json"):
+        assert (tmp_path / name).stat().st_mode & 0o044 == 0o044, name
