@@ -1,0 +1,361 @@
+# %% [markdown]
+# # 10 · Metrics and visualisation
+#
+# Training prints a line per epoch. Those numbers tell you whether the model learns,
+# whether it overfits, and where it still goes wrong, if you know how to read them.
+# This notebook trains a short run and reads everything it produced.
+#
+# **You will learn**
+#
+# - the document's three tracked metrics (accuracy, loss, learning rate), filled in from a
+#   real run;
+# - how to read the document's 2x2 metrics plot, panel by panel, and what good curves look
+#   like;
+# - the overfitting gap `train_acc - val_acc` and the document's thresholds (about 0,
+#   above 0.1, above 0.2);
+# - the confusion matrix, and per-class precision, recall and F1: *which* leaves the model
+#   confuses, not only how many;
+# - how to look at the mistakes themselves, the most useful picture of all.
+#
+# **Time:** about 15 minutes to read and run. Follows the document's section
+# **11. Metrics and Visualization** (*Tracked Metrics*, *Overfitting Detection*,
+# *Visualization*).
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from leafdl.config import TrainConfig
+from leafdl.course import COURSE_IMG_SIZE, demo_data
+from leafdl.data import build_dataloaders, load_rgb, readable_class_name
+from leafdl.engine import fit
+from leafdl.models import build_model
+
+leaves, split = demo_data()
+RUN = "../data/runs/10-metrics"
+
+# %% [markdown]
+# ## A short run to measure
+#
+# Five epochs of the document's recipe (frozen EfficientNet-Lite0 features, a new
+# classifier, Adam at lr 0.001, ReduceLROnPlateau, early stopping), at 128 px instead of
+# 224 px so that it takes seconds on a laptop CPU. `fit` prints one line per epoch and
+# returns a `History`: every number of those lines, in lists.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+torch.manual_seed(0)
+model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
+config = TrainConfig(epochs=5, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", num_workers=0)
+history = fit(model, loaders, config, run_dir=RUN, progress=True)
+
+# %% [markdown]
+# ## 1. The tracked metrics
+#
+# The document tracks three things each epoch:
+#
+# | Metric | Formula | Meaning |
+# |---|---|---|
+# | Accuracy | correct / total | % of correct predictions |
+# | Loss | CrossEntropyLoss | Prediction error magnitude |
+# | Learning Rate | `optimizer.param_groups[0]["lr"]` | Current step size |
+#
+# Here they are for our run, each measured on the training images (during the training
+# phase) and on the validation images (during the validation phase):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"{'epoch':>5} {'train acc':>10} {'valid acc':>10} {'train loss':>11} {'valid loss':>11} {'lr':>8}")
+for epoch in range(history.epochs):
+    print(f"{epoch + 1:>5} {history.train_acc[epoch]:>10.3f} {history.valid_acc[epoch]:>10.3f} "
+          f"{history.train_loss[epoch]:>11.4f} {history.valid_loss[epoch]:>11.4f} {history.lr[epoch]:>8.4f}")
+print(f"\nbest epoch: {history.best_epoch} (valid acc {history.best_valid_acc:.3f}); "
+      "its weights are the ones fit() keeps and saved as model.pth")
+
+# %% [markdown]
+# **Accuracy is a count.** The validation set has 48 images, so validation accuracy can
+# only move in steps of 1/48 ≈ 0.021: each step is one more leaf classified correctly.
+
+# %%
+n_valid = len(loaders.valid.dataset)
+for epoch, acc in enumerate(history.valid_acc, start=1):
+    print(f"epoch {epoch}: valid acc {acc:.3f} = {round(acc * n_valid)} / {n_valid} leaves correct")
+
+# %% [markdown]
+# Keep that step size in mind when comparing runs: on 48 images, 0.833 against 0.854 is a
+# single leaf, well within luck. Real datasets (thousands of validation images) give finer
+# and more trustworthy accuracies.
+#
+# **Loss says how sure.** Accuracy only asks whether the top class is right. The loss (the
+# mean of `-log(probability of the true class)`) also rewards *confidence* in the right
+# answer: it keeps falling while accuracy is stuck, as the model grows surer of the leaves
+# it already gets right. A loss of 1.39 = `-log(1/4)` is pure guessing between 4 classes.
+#
+# **The learning rate** stays at 0.001 here: `ReduceLROnPlateau(patience=3)` only halves it
+# after validation accuracy has stopped improving for more than 3 epochs, which a 5-epoch
+# run does not reach.
+
+# %% [markdown]
+# ## 2. The 2x2 metrics plot
+#
+# The document's figure puts the four stories side by side. `leafdl.plots.plot_history`
+# draws it from a `History` (and `leafdl train` saves it as `metrics.png`).
+
+# %%
+from leafdl.plots import plot_history
+
+fig = plot_history(history, title="EfficientNet-Lite0 on the demo leaves, 5 epochs")
+plt.show()
+
+# %% [markdown]
+# How to read it, panel by panel:
+#
+# 1. **Accuracy (top left)**: both curves should rise and stay close. Validation above
+#    training, as here early on, is normal in transfer learning: training accuracy is
+#    measured on *augmented* images (random crops, flips, rotations, colour changes) with
+#    dropout active, so the training task is the harder one; validation images are shown
+#    plainly and dropout is off. The dotted line marks the best epoch: the weights kept.
+# 2. **Loss (top right)**: both should fall and stay close. Still falling steeply at the
+#    last epoch, as here, means more epochs would help; flat means it has converged. A
+#    *validation* loss that turns upward while training loss keeps falling is the classic
+#    signature of overfitting.
+# 3. **Learning rate (bottom left, log scale)**: the scheduler's decisions. A flat line is
+#    a scheduler that never had to act; in long runs you see steps down by the factor 0.5
+#    each time accuracy stalls.
+# 4. **Gap (bottom right)**: `train_acc - valid_acc` per epoch, green below 0.1, orange
+#    up to 0.2, red above: the next section.
+
+# %% [markdown]
+# ## 3. The gap: is the model overfitting?
+#
+# Overfitting means memorising the training images instead of learning what a disease
+# looks like. It shows as training accuracy pulling away from validation accuracy. The
+# document measures it with one subtraction and reads it with a small table:
+#
+# ```python
+# acc_gap = train_acc - val_acc
+# ```
+#
+# | Gap | Interpretation |
+# |---|---|
+# | ~0 | Good generalization |
+# | > 0.1 | Mild overfitting |
+# | > 0.2 | Significant overfitting |
+#
+# `leafdl.metrics.interpret_gap` is that table. Our run, epoch by epoch:
+
+# %%
+from leafdl.metrics import interpret_gap
+
+for epoch in range(history.epochs):
+    gap = history.train_acc[epoch] - history.valid_acc[epoch]
+    print(f"epoch {epoch + 1}: {history.train_acc[epoch]:.3f} - {history.valid_acc[epoch]:.3f} "
+          f"= {gap:+.3f}  -> {interpret_gap(gap)}")
+
+# %% [markdown]
+# Negative gaps: the model does *better* on images it never trained on. As explained for
+# the accuracy panel, that is augmentation and dropout making training harder, and with
+# only a small classifier trained on frozen features there is little room to memorise.
+# The table reads any gap below 0.1 as good generalisation.
+#
+# For contrast, the document's own example of overfitting, and two made-up runs:
+
+# %%
+for train_acc, val_acc in [(0.99, 0.70), (0.96, 0.83), (0.91, 0.89)]:
+    gap = train_acc - val_acc
+    print(f"train {train_acc:.2f}, valid {val_acc:.2f}: gap {gap:.2f} -> {interpret_gap(gap)}")
+
+# %% [markdown]
+# What to do about a large gap is in the document's *Tuning Guidelines*: more augmentation,
+# dropout, early stopping (already on), or more data. What *not* to do: pick the epoch
+# with the best training accuracy. The model to keep is the one with the best
+# **validation** accuracy, which is what `fit` keeps.
+
+# %% [markdown]
+# ## 4. The confusion matrix
+#
+# Accuracy says *how many* leaves are wrong, not *which*. A confusion matrix counts, for
+# every true class (row), how often each class was predicted (column). The diagonal holds
+# the correct answers; everything off the diagonal is a specific confusion, such as
+# "black rot taken for rust".
+#
+# `leafdl.metrics.collect_predictions` runs the model (in `eval()` mode, without
+# gradients) over the validation loader and keeps every image's true label, predicted
+# label and class probabilities. `fit` has already loaded the best epoch's weights into
+# `model`.
+
+# %%
+from leafdl.metrics import collect_predictions
+
+predictions = collect_predictions(model, loaders.valid, classes=loaders.classes, progress=False)
+matrix = predictions.confusion_matrix()
+print(f"validation accuracy: {predictions.accuracy:.3f}\n")
+names = [readable_class_name(name) for name in predictions.classes]
+corner = "true \\ predicted"
+print(f"{corner:<18}" + "".join(f"{name:>18}" for name in names))
+for name, row in zip(names, matrix):
+    print(f"{name:<18}" + "".join(f"{count:>18}" for count in row))
+
+# %% [markdown]
+# The same as a picture, with `leafdl.plots.plot_confusion_matrix` (saved by `leafdl
+# train` as `confusion_matrix.png`):
+
+# %%
+from leafdl.plots import plot_confusion_matrix
+
+fig = plot_confusion_matrix(matrix, predictions.classes)
+plt.show()
+
+# %% [markdown]
+# Read along each row: a row with all its count on the diagonal is a class the model
+# always recognises; numbers elsewhere in the row say which class it is mistaken for. Two
+# diseases with similar spots show up as a pair of off-diagonal cells.
+
+# %% [markdown]
+# ## 5. Precision, recall and F1, per class
+#
+# Two different questions can be asked about one class, say cedar apple rust:
+#
+# - **Precision**: *of the leaves called rust, how many were rust?* The rust **column**:
+#   the diagonal cell divided by the column's total. Low precision means false alarms,
+#   such as spraying against rust that is not there.
+# - **Recall**: *of the rust leaves, how many were called rust?* The rust **row**: the
+#   diagonal cell divided by the row's total. Low recall means missed cases: rust left to
+#   spread.
+#
+# Which one matters more depends on the cost of each mistake. **F1** is their harmonic
+# mean, a single number that is high only when both are.
+#
+# By hand, for rust:
+
+# %%
+rust = predictions.classes.index("Cedar_apple_rust")
+called_rust = matrix[:, rust].sum()
+really_rust = matrix[rust, :].sum()
+correct_rust = matrix[rust, rust]
+precision = correct_rust / called_rust if called_rust else 0.0
+recall = correct_rust / really_rust
+f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+print(f"called rust: {called_rust}, of which really rust: {correct_rust} -> precision {precision:.3f}")
+print(f"really rust: {really_rust}, of which called rust: {correct_rust} -> recall    {recall:.3f}")
+print(f"F1 = 2 * precision * recall / (precision + recall) = {f1:.3f}")
+
+# %% [markdown]
+# Precision and recall answer different questions, so they are usually different numbers.
+# When they agree, as they may for a class here, it is because the class had as many
+# false alarms (other leaves called rust: the column outside the diagonal) as misses (rust
+# leaves called something else: the row outside the diagonal). Exercise 1 has a matrix
+# where they differ.
+
+# %% [markdown]
+# `Predictions.report()` does this for every class, with scikit-learn's
+# `classification_report` (`leafdl train` saves it as `report.txt`). *Support* is the
+# number of true images of the class (the row total):
+
+# %%
+print(predictions.report())
+
+# %% [markdown]
+# The last rows summarise: *macro avg* is the plain mean over classes (each class counts
+# the same), *weighted avg* weighs each class by its support. With balanced classes, as
+# here, they agree; on a real dataset with a rare disease they do not, and macro avg is
+# the one that shows a rare class being ignored.
+
+# %% [markdown]
+# ## 6. Look at the mistakes
+#
+# Numbers tell you where to look; pictures tell you why. Here are the misclassified
+# validation leaves, the most confident mistakes first, with the true class, the predicted
+# one and the model's confidence. The original photos come from the dataset's file list,
+# `dataset.samples[i]` = `(path, label)`, opened with `leafdl.data.load_rgb`.
+
+# %%
+from leafdl.plots import show_images
+
+samples = loaders.valid.dataset.samples  # the validation loader is not shuffled: same order as predictions
+confidence = predictions.probabilities.max(axis=1)
+wrong = predictions.misclassified()
+print(f"{len(wrong)} of {len(predictions.labels)} validation leaves are misclassified")
+
+if len(wrong):
+    shown = wrong[np.argsort(-confidence[wrong])][:8]
+    suptitle = "Misclassified validation leaves (most confident first)"
+else:
+    # No mistakes: the least confident correct answers are the next most instructive.
+    shown = np.argsort(confidence)[:8]
+    suptitle = "No mistakes: the least confident correct answers"
+    print("No mistakes! Showing the least confident correct answers instead.")
+images = [load_rgb(samples[i][0]) for i in shown]
+titles = [f"true: {readable_class_name(predictions.classes[predictions.labels[i]])}\n"
+          f"pred: {readable_class_name(predictions.classes[predictions.predicted[i]])} ({confidence[i]:.0%})"
+          for i in shown]
+fig = show_images(images, titles, columns=min(4, max(2, len(shown))), size=2.6, suptitle=suptitle)
+plt.show()
+
+# %% [markdown]
+# Questions to ask of each mistake: are the lesions small, few or faint? Is the leaf in
+# shadow or at the edge of the picture? Would *you* get it right? Look at the confidence
+# too. Mistakes on leaves you classify at a glance, made with low confidence (below 50%),
+# come from an under-trained model: more epochs, or fine-tuning (notebook 12), should fix
+# them. Confident mistakes on clear pictures deserve a second look at the *label*: real
+# datasets contain mislabelled photos. And if the picture is ambiguous even to you, the
+# photo is the problem, not the model.
+#
+# The least confident *correct* answers are worth a look too: they are the next mistakes.
+
+# %%
+right = np.flatnonzero(predictions.labels == predictions.predicted)
+shown = right[np.argsort(confidence[right])][:4]
+images = [load_rgb(samples[i][0]) for i in shown]
+titles = [f"{readable_class_name(predictions.classes[predictions.labels[i]])}\n"
+          f"correct, but only {confidence[i]:.0%} sure" for i in shown]
+fig = show_images(images, titles, columns=4, size=2.6, suptitle="Correct but unsure")
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# - **Accuracy** is correct / total: on 48 validation images it moves in steps of one leaf
+#   (0.021). **Loss** also measures confidence and keeps improving when accuracy stalls.
+#   The **learning rate** shows what the scheduler did.
+# - The **2x2 plot**: accuracy curves should rise and stay close, loss curves fall and stay
+#   close, the learning rate steps down on plateaus, and the gap stays small.
+# - The **gap** `train_acc - val_acc`: about 0 is good generalisation, above 0.1 mild and
+#   above 0.2 significant overfitting (`interpret_gap`). With augmentation it can be
+#   negative.
+# - The **confusion matrix** (rows true, columns predicted) shows *which* classes are
+#   confused. **Precision**: of those called X, how many were X (column). **Recall**: of
+#   the X, how many were called X (row). **F1** combines both.
+# - Always **look at the mistakes**: they tell you whether to train more, fix the data, or
+#   accept that a photo is ambiguous.
+#
+# ## Exercises
+#
+# **Exercise 1.** A longer run on more leaves gives this confusion matrix (rows: true
+# class, columns: predicted class, in the order Apple scab, Black rot, Cedar apple rust,
+# Healthy). What is the **precision** of Cedar apple rust: of the leaves called rust, what
+# fraction really were rust? (A number between 0 and 1.)
+
+# %%
+from leafdl.exercises import check_precision_of_class
+
+example_classes = ["Apple_scab", "Black_rot", "Cedar_apple_rust", "Healthy"]
+example_matrix = np.array([[45, 2, 3, 0],
+                           [1, 40, 9, 0],
+                           [0, 4, 46, 0],
+                           [2, 0, 1, 47]])
+answer = None  # your answer here
+check_precision_of_class(answer, example_matrix, example_classes, "Cedar_apple_rust")
+
+# %% [markdown]
+# **Exercise 2.** A run ends with training accuracy 0.97 and validation accuracy 0.81.
+# What does the document's gap table say? Answer with one word: `"good"`, `"mild"` or
+# `"significant"`.
+
+# %%
+from leafdl.exercises import check_gap_reading
+
+answer = None  # your answer here
+check_gap_reading(answer, train_acc=0.97, valid_acc=0.81)
