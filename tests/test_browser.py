@@ -1,0 +1,214 @@
+"""End-to-end check of the course in a real browser: what does a student *see*?
+
+For every ``notebooks/NN_topic.ipynb`` this opens JupyterLab in headless
+Chromium, clicks **Run -> Run All Cells**, waits for the kernel, and checks
+the page: no error outputs, every widget drawn, at least as many images as
+the committed notebook stores, every cell run, and -- for notebooks with a
+slider explorer -- that moving the slider changes what the explorer shows.
+A screenshot of each notebook is saved to ``artifacts/browser/NN_topic.png``.
+
+The check runs on copies in a temporary folder; the repository's notebooks
+are never written (a test asserts their bytes are unchanged).
+
+Needs Debian's Chromium (``bash .ci/install-browser.sh``) and the
+``playwright`` package; without them these tests skip and say so.
+
+Environment variables:
+
+* ``LEAFDL_BROWSER_NOTEBOOKS=/some/folder`` -- check the ``NN_*.ipynb``
+  notebooks of another folder instead of ``notebooks/``.
+* ``LEAFDL_BROWSER_TIMEOUT=300`` -- seconds one notebook may take to run
+  (default 180).
+
+Run only this file: ``pytest -p no:nbval -o addopts="" tests/test_browser.py -v``.
+Helpers live in ``tests/browser_support.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from browser_support import (
+    REPO_ROOT,
+    ChromiumProcess,
+    Expectations,
+    JupyterLabServer,
+    browser_unavailable_reason,
+    check_notebook,
+    course_notebooks_folder,
+    expectations_from_notebook,
+    file_digest,
+    find_course_notebooks,
+    looks_like_error,
+    stage_notebooks,
+    write_sample_notebook,
+)
+
+NOTEBOOKS_FOLDER = course_notebooks_folder()
+COURSE_NOTEBOOKS = find_course_notebooks(NOTEBOOKS_FOLDER)
+DIGESTS_BEFORE = {path: file_digest(path) for path in COURSE_NOTEBOOKS}
+SCREENSHOTS = REPO_ROOT / "artifacts" / "browser"
+
+
+# --------------------------------------------------------------------------
+# Fixtures: one JupyterLab server and one Chromium for the whole module
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary copy of the course (``notebooks/``, empty ``data/``) plus sample notebooks."""
+    reason = browser_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    workdir = tmp_path_factory.mktemp("course")
+    if NOTEBOOKS_FOLDER.is_dir():
+        stage_notebooks(NOTEBOOKS_FOLDER, workdir)
+    write_sample_notebook(workdir / "selfcheck" / "01_sample.ipynb")
+    write_sample_notebook(workdir / "selfcheck" / "02_failing.ipynb", failing_cell=True)
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def lab(served_folder: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A private JupyterLab serving the temporary copy; stopped after the module."""
+    with JupyterLabServer(served_folder, tmp_path_factory.mktemp("jupyterlab-state")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def chromium(lab: JupyterLabServer, tmp_path_factory: pytest.TempPathFactory):
+    """Headless Chromium with a fresh profile; stopped after the module."""
+    with ChromiumProcess(tmp_path_factory.mktemp("chromium-profile")) as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(chromium: ChromiumProcess):
+    """One browser tab per notebook; JavaScript errors are printed for diagnosis."""
+    tab = chromium.new_page()
+    tab.on("pageerror", lambda error: print(f"page error: {error}"))
+    yield tab
+    tab.close()
+
+
+# --------------------------------------------------------------------------
+# The check itself, on sample notebooks (first: if these fail, the rest is moot)
+# --------------------------------------------------------------------------
+
+
+def test_lab_settings_keep_every_cell_in_the_page(lab: JupyterLabServer) -> None:
+    """Our settings file must reach JupyterLab, or cells far down are not in the DOM."""
+    assert lab.setting("@jupyterlab/notebook-extension:tracker")["windowingMode"] == "none"
+
+
+def test_sample_notebook_passes_and_its_slider_redraws(lab: JupyterLabServer, page, tmp_path: Path) -> None:
+    """Print, plot, ``interact`` slider and tqdm bar are all seen; the slider redraws the explorer."""
+    screenshot = tmp_path / "sample.png"
+    report = check_notebook(page, lab, "selfcheck/01_sample.ipynb",
+                            Expectations(min_images=2, has_slider=True), screenshot=screenshot)
+    print(report.describe())
+
+    assert report.problems == [], report.describe()
+    assert report.images >= 2  # the plain plot and the explorer's plot
+    assert report.widgets >= 2  # the explorer and the progress bar
+    assert report.slider is not None and report.slider.output_changed
+    value = int(float(report.slider.value_after))
+    assert f"{value} squared is {value * value}" in report.slider.output_after["text"]
+    assert screenshot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_check_reports_a_failing_cell(lab: JupyterLabServer, page) -> None:
+    """A ``1 / 0`` cell must show up as an error, and the cell after it as never run."""
+    report = check_notebook(page, lab, "selfcheck/02_failing.ipynb", Expectations())
+    print(report.describe())
+
+    assert any("ZeroDivisionError" in problem for problem in report.problems), report.describe()
+    assert any("never ran" in problem for problem in report.problems), report.describe()
+
+
+# --------------------------------------------------------------------------
+# The course notebooks
+# --------------------------------------------------------------------------
+
+
+def _notebook_params() -> list:
+    """One test per course notebook; a single skipped test if there are none yet."""
+    if not COURSE_NOTEBOOKS:
+        reason = f"no NN_*.ipynb notebooks in {NOTEBOOKS_FOLDER} yet"
+        return [pytest.param(None, id="no-notebooks", marks=pytest.mark.skip(reason=reason))]
+    return [pytest.param(path, id=path.name) for path in COURSE_NOTEBOOKS]
+
+
+@pytest.mark.parametrize("notebook", _notebook_params())
+def test_notebook_runs_cleanly_in_jupyterlab(notebook: Path, lab: JupyterLabServer, page) -> None:
+    """Run All in the browser: no errors, widgets and plots drawn, explorers respond."""
+    report = check_notebook(
+        page, lab, f"notebooks/{notebook.name}",
+        expectations_from_notebook(notebook),
+        screenshot=SCREENSHOTS / f"{notebook.stem}.png",
+    )
+    print(report.describe())
+    assert report.problems == [], report.describe()
+    assert file_digest(notebook) == DIGESTS_BEFORE[notebook], (
+        f"{notebook} changed on disk while the check ran; the check only writes to a "
+        "temporary copy, so was the notebook edited meanwhile?"
+    )
+
+
+# --------------------------------------------------------------------------
+# Pure helpers (no browser needed)
+# --------------------------------------------------------------------------
+
+
+def _notebook_with_outputs(*outputs: dict) -> dict:
+    """A minimal notebook whose single code cell stores ``outputs``."""
+    cell = {"cell_type": "code", "source": "x", "metadata": {}, "execution_count": 1, "outputs": list(outputs)}
+    return {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _widget_output(plain_text: str) -> dict:
+    data = {"application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
+            "text/plain": plain_text}
+    return {"output_type": "display_data", "data": data, "metadata": {}}
+
+
+def test_expectations_count_images_and_find_sliders_but_not_progress_bars(tmp_path: Path) -> None:
+    image = {"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"},
+             "metadata": {}}
+    progress_bar = _widget_output("  0%|          | 0/10 [00:00<?, ?it/s]")
+    explorer = _widget_output("interactive(children=(IntSlider(value=3, description='n', max=10), Output()))")
+
+    path = tmp_path / "01_a.ipynb"
+    path.write_text(json.dumps(_notebook_with_outputs(image, image, progress_bar)))
+    assert expectations_from_notebook(path) == Expectations(min_images=2, has_slider=False)
+
+    path.write_text(json.dumps(_notebook_with_outputs(progress_bar, explorer)))
+    assert expectations_from_notebook(path) == Expectations(min_images=0, has_slider=True)
+
+
+def test_errors_are_told_apart_from_warnings() -> None:
+    assert looks_like_error("ZeroDivisionError        Traceback (most recent call last)\n...")
+    assert looks_like_error("  Cell In[1], line 1\n    1 +\n      ^\nSyntaxError: invalid syntax")
+    assert not looks_like_error("/tmp/x.py:3: UserWarning: this is only a warning\n  warn('x')")
+
+
+def test_staging_copies_notebooks_without_paired_sources_or_runs(tmp_path: Path) -> None:
+    source = tmp_path / "notebooks"
+    (source / "runs").mkdir(parents=True)
+    (source / "runs" / "model.pth").write_bytes(b"weights")
+    (source / "01_intro.ipynb").write_text("{}")
+    (source / "01_intro.py").write_text("# %% paired jupytext source")
+    (source / "helpers.py").write_text("VALUE = 1")
+    (source / "solutions").mkdir()
+    (source / "solutions" / "01_intro.md").write_text("a worked solution")
+
+    workdir = stage_notebooks(source, tmp_path / "served")
+
+    copied = sorted(path.name for path in (workdir / "notebooks").iterdir())
+    assert copied == ["01_intro.ipynb", "helpers.py", "solutions"]
+    assert (workdir / "notebooks" / "solutions" / "01_intro.md").read_text() == "a worked solution"
+    assert (workdir / "data").is_dir() and not any((workdir / "data").iterdir())
