@@ -28,19 +28,22 @@ import time
 from pathlib import Path
 
 VARIANTS = ["plain", "+bn-eval", "+channels", "leafdl"]
+DOCUMENT_WORKERS = 4  # DataLoader(dataset, batch_size=32, shuffle=True, num_workers=4)
 
 
-def run_variant(variant: str, data_dir: Path, epochs: int, img_size: int, workers: int) -> dict:
+def run_variant(variant: str, data_dir: Path, epochs: int, img_size: int, workers: int | None) -> dict:
     import torch
     from torch import nn, optim
 
     from leafdl.config import TrainConfig
-    from leafdl.data import build_dataloaders
+    from leafdl.data import build_dataloaders, default_num_workers
     from leafdl.engine import fit
     from leafdl.models import build_model, set_train_mode
 
     torch.manual_seed(0)
     model, spec = build_model(4, arch="efficientnet_lite0", img_size=img_size, verbose=False)
+    if workers is None:  # each loop's own choice: the document's 4 workers, leafdl's default
+        workers = default_num_workers() if variant == "leafdl" else DOCUMENT_WORKERS
     loaders = build_dataloaders(data_dir, spec, batch_size=32, num_workers=workers, seed=42)
     train_images = len(loaders.train.dataset)
 
@@ -87,7 +90,9 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=60)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--img-size", type=int, default=224)
-    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="loader workers for every variant (default: 4 as in the document for the "
+                             "plain loops, leafdl's own default for leafdl)")
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -103,7 +108,7 @@ def main() -> None:
     import torch
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; "
           f"{args.per_class} demo images per class, {args.epochs} epochs at {args.img_size}px, "
-          f"batch 32, EfficientNet-Lite0 frozen, {args.workers} loader workers")
+          f"batch 32, EfficientNet-Lite0 frozen, loader workers: {args.workers if args.workers is not None else 'own default'}")
     with tempfile.TemporaryDirectory() as tmp:
         leaves = make_demo_dataset(Path(tmp) / "leaves", per_class=args.per_class, progress=False)
         split_dataset(leaves, Path(tmp) / "split")
@@ -111,7 +116,9 @@ def main() -> None:
         baseline = None
         for variant in VARIANTS:
             command = [sys.executable, __file__, "--variant", variant, "--data", str(Path(tmp) / "split"),
-                       "--epochs", str(args.epochs), "--img-size", str(args.img_size), "--workers", str(args.workers)]
+                       "--epochs", str(args.epochs), "--img-size", str(args.img_size)]
+            if args.workers is not None:
+                command += ["--workers", str(args.workers)]
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
             result = json.loads(output.strip().splitlines()[-1])
             # Training images per second of whole epochs: the validation pass counts as time spent.

@@ -43,13 +43,13 @@ def demo_data(per_class: int = COURSE_PER_CLASS, seed: int = COURSE_SEED,
     ``leaves`` holds the class folders; ``split`` holds ``train/`` and ``valid/`` as
     :func:`leafdl.data.split_dataset` writes them (``random_state=42``).
     """
-    from leafdl.demo_data import make_demo_dataset
+    from leafdl.demo_data import DRAWING_VERSION, MARKER_FILE, make_demo_dataset
 
     data_dir = Path(data_dir) if data_dir else repo_data_dir()
     leaves = data_dir / "demo-leaves"
     split = data_dir / "demo-split"
-    marker = leaves / ".leafdl-demo.json"
-    wanted = {"per_class": per_class, "seed": seed}
+    marker = leaves / MARKER_FILE
+    wanted = {"per_class": per_class, "seed": seed, "version": DRAWING_VERSION}
     current = json.loads(marker.read_text()) if marker.exists() else {}
     if any(current.get(key) != value for key, value in wanted.items()):
         make_demo_dataset(leaves, per_class=per_class, seed=seed, progress=False)

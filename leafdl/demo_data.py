@@ -64,6 +64,10 @@ FILE_PREFIXES: dict[str, str] = {
 # The marker that says "this folder was made by make_demo_dataset, it may be redrawn".
 MARKER_FILE = ".leafdl-demo.json"
 
+# Raised whenever the drawing code changes what it draws, so folders drawn by an older
+# version are recognised (leafdl.course redraws them).
+DRAWING_VERSION = 1
+
 # Pinned, so that the same seed gives byte-identical files.
 JPEG_QUALITY = 90
 
@@ -783,7 +787,8 @@ def make_demo_dataset(
     _check_output_folder(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     # The marker goes first: a run that is interrupted leaves a folder that may be redrawn.
-    marker = {"seed": int(seed), "per_class": int(per_class), "size": int(size), "classes": list(DEMO_CLASSES)}
+    marker = {"seed": int(seed), "per_class": int(per_class), "size": int(size), "classes": list(DEMO_CLASSES),
+              "version": DRAWING_VERSION}
     (out_dir / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
 
     with tqdm(total=per_class * len(DEMO_CLASSES), desc="Drawing demo leaves", disable=not progress) as bar:

@@ -26,7 +26,8 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     pyproject = {requirement_name(s) for s in project["dependencies"] + project["optional-dependencies"]["test"]}
 
     conda = set()
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text[text.index("dependencies:"):].splitlines():
         match = re.match(r"^\s+- ([A-Za-z0-9_.\-]+)", line)
         if match and match.group(1) not in ("pip", "python", "-e"):
             name = requirement_name(match.group(1))

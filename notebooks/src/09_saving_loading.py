@@ -75,7 +75,7 @@ for name in names[:7] + ["..."] + names[-2:]:
 # - `features.0.0.weight` is the first convolution: 32 filters of 3 channels × 3 × 3 pixels.
 # - `features.0.1.*` is the BatchNorm layer right after it, and it has **five** entries.
 #   Only two of them, `weight` and `bias`, are learnable parameters. `running_mean` and
-#   `running_var` are the statistics the layer uses in `eval()` mode (notebook 07), and
+#   `running_var` are the statistics the layer uses in `eval()` mode (notebook 06), and
 #   `num_batches_tracked` counts how many batches updated them. These are **buffers**:
 #   part of the model's state, saved and loaded with it, but never touched by the optimizer.
 # - The last two entries are our new classifier: `Linear(1280, 4)`, a 4 × 1280 weight
@@ -122,7 +122,7 @@ print("snapshot shares memory with the live weight:", snapshot["classifier.1.wei
 print("first three weights before the step:", best["classifier.1.weight"][0, :3])
 
 # %%
-# One training step, exactly as in the training loop (notebook 06).
+# One training step, exactly as in the training loop (notebook 05).
 optimizer = torch.optim.Adam(model.classifier.parameters(), lr=0.001)
 criterion = torch.nn.CrossEntropyLoss()
 inputs, labels = next(iter(loaders.train))

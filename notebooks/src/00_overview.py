@@ -1,0 +1,270 @@
+# %% [markdown]
+# # 00 · Overview and set-up check
+#
+# Welcome. This course teaches you how a deep-learning image classifier is *trained*: not
+# only which lines to type, but what each line does and why it is there. We follow one
+# document, the guide to a script called `Train.py` that teaches a neural network to
+# recognise diseases on apple leaves, section by section, and run every piece of it on
+# real images.
+#
+# **In this notebook you will**
+#
+# - learn what the course is, who it is for, and how to work with these notebooks;
+# - check that your computer has everything the course needs (`[OK]` / `[FAIL]` per package);
+# - see the whole training pipeline in one picture, with the notebook that explains each step;
+# - meet the dataset: four classes of apple leaves, with sample images and counts;
+# - get the map of the course, notebook by notebook.
+#
+# **Time:** about 10 minutes to read and run. Follows the document's **Overview**.
+
+# %% [markdown]
+# ## What this course is
+#
+# Training a neural network is an *iterative optimisation*: the network looks at an
+# image, guesses its class, is told how wrong it was, and nudges its millions of internal
+# numbers (its *weights*) to be a little less wrong next time. Repeat that over thousands
+# of images and the guesses become good. The document draws it like this:
+#
+# ```
+# Input Image → Neural Network → Predicted Class
+#                     ↑
+#               Adjust weights based on errors
+# ```
+#
+# and lists the steps of a training pipeline: **prepare** the data (split it), **load** it
+# (transform and batch it), **create** a model (start from a pretrained network),
+# **train** it (the loop that adjusts the weights), **evaluate** it on images it never
+# trained on, and **save** it. Each notebook takes one of these steps apart.
+#
+# **Who it is for.** You know some Python (functions, lists, a `for` loop) and have heard
+# of NumPy. You do not need to know anything about neural networks yet. If you already
+# train models, the notebooks show the details that tutorials skip: why the last batch
+# must be weighted differently, why `copy.deepcopy(model.state_dict())`, what
+# `model.eval()` really changes.
+#
+# **What you need.** A laptop. Everything runs on a CPU, offline, in seconds per cell:
+# the course draws its own dataset and ships a pretrained network inside a Python
+# package. A GPU is used when there is one, but never needed.
+
+# %% [markdown]
+# ## How to use these notebooks
+#
+# - **Run cells in order**, top to bottom, with **Shift + Enter**. Each cell may use what
+#   an earlier cell defined. If something looks odd, use *Kernel → Restart Kernel and Run
+#   All Cells*: a notebook always works from a fresh start.
+# - **Each notebook stands on its own.** You can open any of them first; the first one to
+#   need the demo leaves draws them into `data/` (a few seconds, no download).
+# - **The document's code, then the library.** Each section first shows the few lines of
+#   PyTorch the document shows and runs them, then names the function of the small library
+#   `leafdl` (in `leafdl/`, next to this folder) that does the same with more care. Open
+#   those files: their comments are written for you.
+# - **Exercises** close each notebook. Replace `answer = None` with your answer and run the
+#   cell: it says *Correct* or gives a hint. Worked solutions are in `notebooks/solutions/`.
+# - **Change things.** Edit a number, run the cell again, see what changes. Nothing here
+#   can break your computer, and *Restart and Run All* brings every notebook back.
+
+# %% [markdown]
+# ## Set-up check
+#
+# Before anything else: is every package the course needs installed, and new enough? The
+# function below asks Python for each package's version, without importing it, and
+# compares it with the oldest version the course works with. A `[FAIL]` line tells you
+# the command that fixes it. The last two lines say which *pretrained weights* this
+# machine can load without the internet (notebook 04 explains what they are):
+# EfficientNet-Lite0's come with a pip package and are always there; MobileNetV2's, the
+# document's network, must be downloaded once, and until then the course uses
+# EfficientNet-Lite0 instead. `[--]` marks that optional line.
+#
+# Your versions will differ from the ones stored here; any version at or above the
+# minimum works.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from leafdl.envcheck import print_environment_report
+
+ready = print_environment_report()
+
+# %% [markdown]
+# If a line says `[FAIL]`, run the command after the arrow in a terminal (with your
+# course environment active), then *Kernel → Restart Kernel* and run this cell again.
+
+# %% [markdown]
+# ## The pipeline in one picture
+#
+# Here is the whole journey from a folder of photos to a trained model, with the number
+# of the notebook that explains each step. Keep this picture in mind: every later
+# notebook zooms into one of its boxes.
+
+# %%
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+steps = [  # (title, detail, notebooks, colour)
+    ("Class folders", "Apple_scab/  Black_rot/\nCedar_apple_rust/  Healthy/", "00", "#e8f1e4"),
+    ("Split", "train/ 80 %  ·  valid/ 20 %\ntrain_test_split(random_state=42)", "02", "#e8f1e4"),
+    ("Load", "transforms · ImageFolder\nDataLoader → batches (32, 3, H, W)", "03", "#e3ecf7"),
+    ("Model", "pretrained backbone (frozen)\n+ new classifier (4 classes)", "04", "#e3ecf7"),
+    ("Train", "forward · loss · backward · step\nLR schedule · early stopping", "05–08", "#fbeedd"),
+    ("Save & judge", "model.pth + metadata.json\n2x2 metrics plot · confusion matrix", "09–11", "#fbeedd"),
+]
+# Two rows: left to right on top, then right to left below (a snake).
+positions = [(0, 1), (1, 1), (2, 1), (2, 0), (1, 0), (0, 0)]
+box_w, box_h, gap_x, gap_y = 3.2, 1.5, 0.9, 1.0
+
+fig, ax = plt.subplots(figsize=(11, 4.6))
+centres = []
+for (title, detail, notebooks, colour), (column, row) in zip(steps, positions):
+    x, y = column * (box_w + gap_x), row * (box_h + gap_y)
+    ax.add_patch(FancyBboxPatch((x, y), box_w, box_h, boxstyle="round,pad=0.05,rounding_size=0.15",
+                                facecolor=colour, edgecolor="#555555"))
+    ax.text(x + box_w / 2, y + box_h - 0.32, title, ha="center", va="center", fontsize=12, weight="bold")
+    ax.text(x + box_w / 2, y + box_h / 2 - 0.2, detail, ha="center", va="center", fontsize=8.5)
+    label = f"notebooks {notebooks}" if "–" in notebooks else f"notebook {notebooks}"
+    ax.text(x + box_w - 0.08, y + 0.1, label, ha="right", va="bottom", fontsize=8, color="#8a3b12", style="italic")
+    centres.append((x + box_w / 2, y + box_h / 2, x, y))
+
+for (cx1, cy1, x1, y1), (cx2, cy2, x2, y2) in zip(centres, centres[1:]):
+    if y1 == y2:  # same row: from the side of one box to the side of the next
+        start = (x1 + box_w, cy1) if x2 > x1 else (x1, cy1)
+        end = (x2, cy2) if x2 > x1 else (x2 + box_w, cy2)
+    else:  # down to the next row
+        start, end = (cx1, y1), (cx2, y2 + box_h)
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=18, linewidth=1.5, color="#333333"))
+
+ax.set_xlim(-0.3, 3 * box_w + 2 * gap_x + 0.3)
+ax.set_ylim(-0.3, 2 * box_h + gap_y + 0.3)
+ax.axis("off")
+ax.set_title("From a folder of leaf photos to a trained classifier", fontsize=13)
+plt.show()
+
+# %% [markdown]
+# Read it along the arrows. The photos sit in one folder per class (*Class folders*). We
+# keep a fifth of them aside to check the model honestly (*Split*). Images are resized,
+# randomly varied and turned into tensors, 32 at a time (*Load*). A network that already
+# learnt to see on ImageNet's 1.2 million photos gets a new last layer for our four
+# classes (*Model*). The training loop shows it the images again and again, measures its
+# errors and adjusts its weights (*Train*). Finally the best weights are saved, with
+# everything needed to use them later, and judged with plots (*Save & judge*).
+
+# %% [markdown]
+# ## A tour of the dataset
+#
+# The document trains on PlantVillage's apple-leaf photos: one detached leaf on a plain
+# board, in four classes. That dataset is a large download, so the course *draws* a
+# look-alike in a few seconds, with the same folder layout and the same four classes.
+# `demo_data()` makes it the first time (in `data/demo-leaves`, next to this folder) and
+# reuses it afterwards; it also makes the 80/20 split (`data/demo-split`) that later
+# notebooks train on.
+
+# %%
+from leafdl.course import demo_data
+
+leaves, split = demo_data()
+print("dataset folder:", leaves.name)
+print("class folders: ", sorted(path.name for path in leaves.iterdir() if path.is_dir()))
+
+# %% [markdown]
+# One folder per class, and the folder's name *is* the label: this is the layout PyTorch's
+# `ImageFolder` reads (notebook 03). How many images does each class have?
+
+# %%
+from leafdl.data import readable_class_name, scan_class_folders
+
+scan = scan_class_folders(leaves)  # also opens every image once, to catch broken files
+for name, count in scan.counts.items():
+    print(f"{readable_class_name(name):<18} {count:>4} images   e.g. {scan.images[name][0].name}")
+print(f"{'total':<18} {sum(scan.counts.values()):>4} images")
+
+# %% [markdown]
+# Sixty per class, so the classes are *balanced*: a model cannot score well by always
+# guessing the most common class. (Real datasets are rarely this tidy; notebook 02 shows
+# how to split an unbalanced one fairly.) Now look at the images, four per class.
+
+# %%
+from PIL import Image
+
+per_class = 4
+fig, axes = plt.subplots(len(scan.classes), per_class, figsize=(1.8 * per_class, 1.85 * len(scan.classes)))
+for row, name in enumerate(scan.classes):
+    for column, path in enumerate(scan.images[name][:per_class]):
+        ax = axes[row, column]
+        with Image.open(path) as image:
+            ax.imshow(image)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if column == 0:
+            ax.set_ylabel(readable_class_name(name), fontsize=11)
+fig.suptitle("The demo leaves: one row per class", fontsize=13)
+fig.tight_layout()
+plt.show()
+
+with Image.open(scan.images[scan.classes[0]][0]) as image:
+    print(f"Each file: {image.format}, {image.size[0]}x{image.size[1]} pixels, mode {image.mode}")
+
+# %% [markdown]
+# What to look for, row by row:
+#
+# - **Apple scab**: olive-brown to black, velvety blotches with feathery edges.
+# - **Black rot** ("frog-eye leaf spot"): round spots with a tan centre, rings and a purple rim.
+# - **Cedar apple rust**: bright yellow-orange spots with a reddish border.
+# - **Healthy**: a clean leaf.
+#
+# Notice what does *not* depend on the class: the leaf's shape, size, angle, shade of
+# green, the board and the light all vary within every row. That is on purpose. If, say,
+# every rust leaf were yellower, a model could learn "yellow means rust" and ignore the
+# spots; here, the only reliable clue is the lesions, as in real photos.
+
+# %% [markdown]
+# ## The course map
+#
+# | notebook | what it teaches | the document's section |
+# |---|---|---|
+# | **00** overview | this notebook: set-up check, the pipeline, the dataset | Overview |
+# | **01** hardware | CPU vs GPU, choosing a device, `.to(device)`, timing | Hardware: CPU vs GPU |
+# | **02** data split | `train_test_split`, why we split, overfitting, stratification | Data Preparation |
+# | **03** data loading | transforms, augmentation (with sliders), normalisation, ImageFolder, DataLoader | Data Loading Pipeline |
+# | **04** transfer learning | pretrained networks, MobileNetV2, freezing, a new classifier | Transfer Learning |
+# | **05** training loop | epochs, batches, forward pass, cross-entropy, backward pass, Adam, `zero_grad` | The Training Loop |
+# | **06** train vs eval mode | Dropout and BatchNorm in both modes, `set_grad_enabled` | Training vs Evaluation Mode |
+# | **07** LR scheduling | ReduceLROnPlateau traced, with sliders for factor and patience | Learning Rate Scheduling |
+# | **08** early stopping | patience, keeping the best model | Early Stopping |
+# | **09** saving and loading | `state_dict`, `deepcopy`, checkpoints, resuming | Model Saving |
+# | **10** metrics | the 2x2 plot, the gap, the confusion matrix | Metrics and Visualization |
+# | **11** full pipeline | `Train.py` end to end, predictions, your own photos | Training Pipeline Summary |
+# | **12** fine-tuning | beyond the document: fine-tuning on field photos | Tuning Guidelines |
+#
+# The notebooks build on each other in this order, but each one runs on its own.
+
+# %% [markdown]
+# ## Summary
+#
+# - Training adjusts a network's weights, batch after batch, to make its errors smaller;
+#   the pipeline is *class folders → split → load → model → train → save*.
+# - `leafdl.envcheck.print_environment_report()` checks your set-up: `[OK]` or `[FAIL]`
+#   per package, and which pretrained weights work offline.
+# - The dataset is a folder per class; the folder name is the label. The demo leaves have
+#   four balanced classes of 60 images, 256x256 RGB JPEGs.
+# - Each later notebook zooms into one box of the pipeline picture.
+
+# %% [markdown]
+# ## Exercises
+#
+# **1. Count the images.** How many images does the whole demo dataset hold? Compute it
+# from `scan.counts` rather than typing a number.
+
+# %%
+from leafdl.exercises import check_total_images
+
+answer = None  # your answer here
+check_total_images(answer)
+
+# %% [markdown]
+# **2. Keep a fifth aside.** The document keeps `VALID_SPLIT = 0.2` of the images for
+# validation. How many of the demo dataset's images is that? (`train_test_split` rounds
+# the validation share *up* to a whole image.)
+
+# %%
+from leafdl.exercises import check_demo_validation_images
+
+answer = None  # your answer here
+check_demo_validation_images(answer)

@@ -1,0 +1,361 @@
+# %% [markdown]
+# # 01 · Hardware: CPU vs GPU
+#
+# Deep learning is mostly one operation, the matrix multiplication, repeated billions of
+# times. Where those multiplications run, on the CPU or on a GPU, decides whether training
+# takes seconds or hours. This notebook measures it on your machine.
+#
+# **You will learn**
+#
+# - the document's one line that picks the device, and `leafdl`'s version that also knows
+#   Apple's GPUs;
+# - why GPUs are fast for neural networks: counting the work in a matrix multiplication,
+#   and timing it at several sizes (GFLOP/s);
+# - how many CPU threads PyTorch uses, and what one thread against all of them changes;
+# - how long one forward pass of the course's network takes, per batch and per image;
+# - `.to(device)` for tensors and models, and the trap of forgetting to assign its result;
+# - (optional) the one CPU setting `leafdl` tunes, and why.
+#
+# **Time:** about 10 minutes to read and run. Follows the document's section
+# **Hardware: CPU vs GPU**.
+#
+# The timings stored below come from the machine that built this notebook (a small 2-core
+# CPU shared with other work, no GPU). Yours will differ, which is the point: run the
+# cells and compare.
+
+# %% [markdown]
+# ## Picking the device
+#
+# The document starts with one line: use the GPU if PyTorch can see one (`cuda` is
+# NVIDIA's GPU programming platform), otherwise the CPU.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import torch
+
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+print("DEVICE =", DEVICE)
+
+# %% [markdown]
+# A `torch.device` is only a name: `"cpu"`, `"cuda"` (the first NVIDIA GPU), `"cuda:1"`
+# (the second), or `"mps"` (the GPU of an Apple-silicon Mac). Every tensor and every model
+# lives on exactly one device, and PyTorch computes where the data is.
+#
+# `leafdl.device.pick_device()` does what the document's line does, and also picks Apple's
+# GPU when there is no NVIDIA one: **cuda → mps → cpu**. `describe_device` says what was
+# found, in one line.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from leafdl.device import cpu_count, describe_device, pick_device
+
+device = pick_device()
+print("picked:           ", describe_device(device))
+print("CPU cores to use: ", cpu_count())
+print("PyTorch threads:  ", torch.get_num_threads())
+
+# %% [markdown]
+# | | CPU | GPU |
+# |---|---|---|
+# | cores | a few (2 to 32), each fast and clever | thousands, each simple |
+# | good at | varied work, one step after another | the same small sum on a lot of data at once |
+# | training a CNN | slow: hours to days on big data | 10 to 100 times faster |
+#
+# *PyTorch threads* is how many CPU cores one operation may split its work over. By
+# default it is the number of cores, so a CPU is parallel too, just much less than a GPU.
+
+# %% [markdown]
+# ## Why GPUs? Count the work in a matrix multiplication
+#
+# A layer of a neural network is, at heart, a matrix multiplication: a convolution slides
+# the same small filter over an image, which PyTorch rewrites as one big product of
+# matrices. Multiplying two $n \times n$ matrices gives $n^2$ numbers, and each of them is
+# a sum of $n$ products: $n$ multiplications and $n$ additions. So the work is
+#
+# $$2 n^3 \text{ floating-point operations (FLOPs)}.$$
+#
+# For $n = 1024$ that is about 2.1 billion FLOPs. The key fact: the $n^2$ output numbers do
+# not depend on each other, so they can all be computed *at the same time*. That is what
+# a GPU's thousands of cores are built for.
+#
+# Let us measure how many billion FLOPs per second (GFLOP/s) this machine manages. We time
+# each product a few times and keep the fastest run (the others were disturbed by
+# something else on the machine). On a GPU, work is *queued* and runs in the background,
+# so we must wait for it to finish (`torch.cuda.synchronize()`) before reading the clock.
+
+# %%
+import time
+
+
+def seconds_per_call(work, device: torch.device, budget_s: float = 0.4, max_repeats: int = 5) -> float:
+    """The fastest of a few timed calls of ``work()`` (after one untimed warm-up call)."""
+    work()  # warm-up: the first call pays one-off costs (memory, kernel selection)
+    times = []
+    while len(times) < max_repeats and (not times or sum(times) < budget_s):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        work()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def matmul_gflops(n: int, device: torch.device) -> float:
+    """GFLOP/s of one (n x n) @ (n x n) product of float32 matrices on ``device``."""
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    return 2 * n**3 / seconds_per_call(lambda: a @ b, device) / 1e9
+
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+sizes = [128, 256, 512, 1024, 2048]
+devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+
+gflops = {}  # (device type, n) -> GFLOP/s
+print(f"{'n':>6} {'GFLOPs of work':>15}" + "".join(f"{d.type + ' GFLOP/s':>16}" for d in devices))
+for n in sizes:
+    for d in devices:
+        gflops[d.type, n] = matmul_gflops(n, d)
+    print(f"{n:>6} {2 * n**3 / 1e9:>15.3f}" + "".join(f"{gflops[d.type, n]:>16.1f}" for d in devices))
+if not torch.cuda.is_available():
+    print("\nNo GPU here: only the CPU was timed. On a GPU machine this table gets a cuda column.")
+
+# %% [markdown]
+# Notice two things. First, the smallest products usually run below the machine's best
+# rate: starting an operation has a fixed cost, and a 128x128 product is little work to
+# share among the cores. The more cores (and a GPU has thousands), the bigger a product
+# must be to keep them all busy. That is one reason we feed the network *batches* of 32
+# images rather than one at a time. Second, if you have a GPU, compare the columns: for
+# large $n$ a GPU is typically tens of times faster.
+
+# %% [markdown]
+# ### The CPU is parallel too: one thread against all of them
+#
+# `torch.set_num_threads(k)` limits PyTorch to `k` cores. Timing the same product with one
+# thread and with all of them shows how well the work splits up: with 2 cores, at best
+# twice as fast. A GPU pushes the same idea to thousands of cores.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+all_threads = torch.get_num_threads()
+thread_gflops = {}
+for threads in sorted({1, all_threads}):
+    torch.set_num_threads(threads)
+    thread_gflops[threads] = matmul_gflops(1024, torch.device("cpu"))
+    print(f"{threads} thread(s): {thread_gflops[threads]:6.1f} GFLOP/s for a 1024x1024 product")
+torch.set_num_threads(all_threads)  # back to the default
+if all_threads > 1:
+    print(f"speed-up with {all_threads} threads: {thread_gflops[all_threads] / thread_gflops[1]:.1f}x")
+
+# %% [markdown]
+# A picture of the measurements: GFLOP/s for each size (left), and for one thread against
+# all of them (right). Taller is faster.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+fig, (size_ax, thread_ax) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 1.3]})
+width = 0.8 / len(devices)
+for index, d in enumerate(devices):
+    positions = np.arange(len(sizes)) + (index - (len(devices) - 1) / 2) * width
+    size_ax.bar(positions, [gflops[d.type, n] for n in sizes], width, label=d.type,
+                color="tab:blue" if d.type == "cpu" else "tab:green")
+size_ax.set_xticks(range(len(sizes)), [f"{n}x{n}" for n in sizes])
+size_ax.set(title="Matrix multiplication speed", xlabel="matrix size", ylabel="GFLOP/s")
+if len(devices) > 1:
+    size_ax.set_yscale("log")
+size_ax.legend()
+labels = [f"{k} thread{'s' if k > 1 else ''}" for k in thread_gflops]
+thread_ax.bar(labels, list(thread_gflops.values()), color=["tab:gray", "tab:blue"][: len(labels)])
+thread_ax.set(title="CPU, 1024x1024", ylabel="GFLOP/s")
+for ax in (size_ax, thread_ax):
+    ax.grid(axis="y", alpha=0.3)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## A forward pass of the course's network
+#
+# Matrix products are the ingredient; a *forward pass* (the network turning a batch of
+# images into class scores) is the meal. The course uses EfficientNet-Lite0, a small
+# network made for phones, with a new classifier for our 4 classes (notebook 04 explains
+# it). It works offline: its pretrained weights come with a pip package.
+#
+# We time a batch of 32 images of 128x128 pixels (the course's size; the document uses
+# 224). `model.eval()` and `torch.inference_mode()` tell PyTorch we only predict, so it
+# does no bookkeeping for training (notebook 06 explains both).
+
+# %%
+from leafdl.course import COURSE_IMG_SIZE
+from leafdl.models import build_model
+
+torch.manual_seed(0)
+model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+model.eval()
+batch = torch.randn(32, 3, COURSE_IMG_SIZE, COURSE_IMG_SIZE)
+print("input batch:", tuple(batch.shape), "->  output:", tuple(model(batch[:2]).shape[1:]), "scores per image")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+forward_seconds = {}
+with torch.inference_mode():
+    for images in (1, 32):
+        forward_seconds["cpu", images] = seconds_per_call(lambda: model(batch[:images]), torch.device("cpu"))
+        seconds = forward_seconds["cpu", images]
+        print(f"cpu, batch of {images:>2}: {seconds * 1000:7.1f} ms per batch, {seconds / images * 1000:6.1f} ms per image")
+
+if torch.cuda.is_available():
+    import copy
+
+    gpu_model = copy.deepcopy(model).to("cuda")  # a copy: `model` stays on the CPU for the cells below
+    gpu_batch = batch.to("cuda")
+    with torch.inference_mode():
+        for images in (1, 32):
+            seconds = seconds_per_call(lambda: gpu_model(gpu_batch[:images]), torch.device("cuda"))
+            forward_seconds["cuda", images] = seconds
+            print(f"cuda, batch of {images:>2}: {seconds * 1000:7.1f} ms per batch, "
+                  f"{seconds / images * 1000:6.1f} ms per image")
+    print(f"GPU speed-up on a batch of 32: {forward_seconds['cpu', 32] / forward_seconds['cuda', 32]:.0f}x")
+else:
+    print("No GPU here: the same cell times the model on the GPU when torch.cuda.is_available() is True.")
+
+# %% [markdown]
+# Compare the *per image* column. On a GPU, or a CPU with many cores, one image alone is
+# much slower per image than a batch: a single image is too little work to keep all the
+# cores busy, while a batch gives every layer a matrix product 32 times bigger. On a
+# small 2-core CPU even one image keeps both cores busy, so the two numbers can be close.
+# On a busy machine the numbers also jump around, because other programs take the cores
+# away mid-operation: run the cell again and see how much yours vary.
+#
+# Training a whole epoch means a forward pass over all training images, plus the backward
+# pass that computes the gradients (about twice the work again, for the layers being
+# trained): that is the work a GPU speeds up.
+
+# %% [markdown]
+# ## Moving data and models: `.to(device)`
+#
+# The document moves each batch and the model to the chosen device:
+#
+# ```python
+# inputs = inputs.to(DEVICE)
+# model = model.to(DEVICE)
+# ```
+#
+# Both must be on the same device: a model on the GPU cannot read a batch that is still
+# in the computer's main memory, and PyTorch stops with *Expected all tensors to be on
+# the same device*. Look at `.device` before and after:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+inputs = torch.randn(32, 3, COURSE_IMG_SIZE, COURSE_IMG_SIZE)
+print("inputs before:", inputs.device)
+inputs = inputs.to(DEVICE)
+print("inputs after: ", inputs.device)
+
+print("model before: ", next(model.parameters()).device)
+model = model.to(DEVICE)
+print("model after:  ", next(model.parameters()).device)
+if DEVICE.type == "cpu":
+    print("No GPU here: both were already on the CPU, so .to(DEVICE) changed nothing.")
+
+# %% [markdown]
+# One difference between the two lines matters. **A tensor's `.to()` returns a new
+# tensor** and leaves the old one as it was; **a model's `.to()` moves the model itself**
+# (and returns it, for convenience). So `inputs.to(DEVICE)` on its own line does nothing
+# useful: you must write `inputs = inputs.to(DEVICE)`. We can see this on any machine by
+# changing the number type instead of the device (`.to()` does both):
+
+# %%
+x = torch.ones(3)
+x.to(torch.float64)  # result thrown away: x is unchanged
+print("after x.to(float64):     x.dtype =", x.dtype)
+x = x.to(torch.float64)  # assigned: now x is the converted tensor
+print("after x = x.to(float64): x.dtype =", x.dtype)
+
+layer = torch.nn.Linear(2, 2)
+returned = layer.to(torch.float64)  # a module converts itself in place
+print("layer weight dtype:", layer.weight.dtype, "| returned the same object:", returned is layer)
+
+# %% [markdown]
+# `leafdl`'s training loop (`leafdl.engine.run_phase`, notebook 05) moves every batch with
+# `inputs.to(device, non_blocking=True)`: on a GPU, `non_blocking` lets the copy overlap
+# with computation. `leafdl.engine.fit` picks the device with `pick_device()` unless you
+# pass one.
+
+# %% [markdown]
+# ## Optional: the CPU setting `leafdl` tunes
+#
+# When a program asks for memory on Linux, the C library's allocator (glibc's `malloc`)
+# decides where it comes from. Small blocks come from a pool the program keeps. Blocks
+# above the **mmap threshold** (128 KiB at first, rising up to 32 MiB as the program runs)
+# are requested fresh from the operating system with `mmap`, and handed back the moment
+# they are freed. Fresh pages are zero-filled by the kernel on first touch (a *page
+# fault* per 4 KiB page), which costs time.
+#
+# One layer's output for a batch is bigger than that: at the document's 224 px, the
+# first layer of our network already produces this many bytes per batch:
+
+# %%
+stem_channels = model.features[0][0].out_channels  # the first convolution's output channels
+batch_size, height, width = 32, 224 // 2, 224 // 2  # that convolution halves the image
+activation_bytes = batch_size * stem_channels * height * width * 4  # float32 = 4 bytes
+print(f"{batch_size} x {stem_channels} x {height} x {width} floats = {activation_bytes / 2**20:.1f} MiB")
+print(f"above glibc's largest automatic mmap threshold (32 MiB): {activation_bytes > 32 * 2**20}")
+
+# %% [markdown]
+# So without tuning, every batch maps fresh memory, page-faults through it, and gives it
+# back, then does it all again for the next batch. `leafdl.device.tune_cpu_allocator()`
+# raises the threshold (glibc's `mallopt`, the same as the environment variables
+# `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_`), so the memory of one batch is
+# kept and reused for the next. `fit` calls it when it trains on the CPU. It returns
+# `True` where it applied (Linux with glibc) and `False` elsewhere (macOS, Windows), where
+# it changes nothing. A benchmark in `benchmarks/` measures the difference.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from leafdl.device import tune_cpu_allocator
+
+print("allocator tuned:", tune_cpu_allocator())
+
+# %% [markdown]
+# ## Summary
+#
+# - `DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")` picks the
+#   device; `leafdl.device.pick_device()` also picks Apple's MPS: cuda → mps → cpu.
+# - Neural networks are mostly matrix products. An $n \times n$ product costs $2n^3$
+#   FLOPs, and its $n^2$ results are independent, so thousands of GPU cores can compute
+#   them at once: typically 10 to 100 times faster than a CPU.
+# - Bigger pieces of work run closer to the machine's peak: one reason to use batches.
+# - `tensor = tensor.to(device)` (assign it!) and `model.to(device)`; model and data must
+#   be on the same device.
+# - On the CPU, PyTorch uses `torch.get_num_threads()` cores per operation; `leafdl`
+#   also keeps batch-sized memory allocated between batches (`tune_cpu_allocator`).
+
+# %% [markdown]
+# ## Exercises
+#
+# **1. Count the work.** How many floating-point operations (multiplications plus
+# additions) does the product of two 512x512 matrices take? Write it as a Python
+# expression if you like.
+
+# %%
+from leafdl.exercises import check_matmul_flops
+
+answer = None  # your answer here
+check_matmul_flops(answer, n=512)
+
+# %% [markdown]
+# **2. Memory for one batch.** A GPU must hold each batch in its memory. How many bytes
+# does one batch of the document's inputs take: 32 images, 3 colour channels, 224x224
+# pixels, each value a 4-byte `float32`? (Check yourself afterwards with
+# `torch.zeros(32, 3, 224, 224).element_size() * torch.zeros(32, 3, 224, 224).nelement()`.)
+
+# %%
+from leafdl.exercises import check_batch_bytes
+
+answer = None  # your answer here
+check_batch_bytes(answer)

@@ -1,0 +1,448 @@
+# %% [markdown]
+# # 03 · The data loading pipeline
+#
+# A network cannot read a JPEG file. Between the files on disk and the network's input
+# there is a pipeline: open each image, vary it at random (augmentation), turn it into a
+# tensor of numbers, normalise those numbers, and stack 32 images into one batch. This
+# notebook builds that pipeline piece by piece and looks at what each piece does.
+#
+# **You will learn**
+#
+# - `transforms.Compose`: a chain of image operations, applied in order;
+# - data augmentation: what each random transform does, shown on a leaf, and an
+#   **explorer with sliders** to try their strengths;
+# - `ToTensor` and `Normalize`: shapes, value ranges and the formula, with numbers;
+# - `ImageFolder`: how folder names become class numbers (`class_to_idx`);
+# - `DataLoader`: batches of shape `(32, 3, H, W)`, iterations per epoch, `num_workers`;
+# - what happens when a file in your dataset is broken.
+#
+# **Time:** about 15 minutes to read and run. Follows the document's section **Data
+# Loading Pipeline** (*Transforms*, *Data Augmentation*, *Normalization*, *ToTensor*,
+# *ImageFolder*, *DataLoader*).
+#
+# Images here are 128x128 pixels (`COURSE_IMG_SIZE`), not the document's 224x224: about
+# three times less computation per image, so every cell runs in seconds on a laptop CPU.
+# The code is the same; only the number changes.
+
+# %%
+import math
+import shutil
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+from leafdl.config import IMAGENET_MEAN, IMAGENET_STD
+from leafdl.course import COURSE_IMG_SIZE, demo_data
+from leafdl.data import load_rgb, readable_class_name
+
+leaves, split = demo_data()
+leaf_path = leaves / "Cedar_apple_rust" / "rust_0003.jpg"
+leaf = load_rgb(leaf_path)
+print(f"{leaf_path.parent.name}/{leaf_path.name}: {leaf.size[0]}x{leaf.size[1]} pixels, mode {leaf.mode}")
+
+# %% [markdown]
+# ## Transforms
+#
+# A *transform* takes an image and returns a changed one. `transforms.Compose` chains
+# several; each receives what the previous one returned. The document's chain:
+
+# %%
+transform = transforms.Compose([
+    transforms.RandomResizedCrop(COURSE_IMG_SIZE),
+    transforms.ToTensor(),
+    transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+])
+
+torch.manual_seed(0)
+tensor = transform(leaf)
+print("in: ", type(leaf).__name__, leaf.size)
+print("out:", type(tensor).__name__, tuple(tensor.shape), tensor.dtype)
+
+# %% [markdown]
+# In goes a PIL image of 256x256 pixels; out comes a tensor of shape `(3, 128, 128)`:
+# three colour channels of 128x128 numbers each. The order matters: the random crop works
+# on a PIL image, `ToTensor` converts it, and `Normalize` works on tensors. Let us take the
+# chain apart, starting with the random part.
+
+# %% [markdown]
+# ## Data augmentation
+#
+# Augmentation shows the network a slightly different version of each image every time it
+# sees it, so it cannot memorise the exact pixels of the training set and must learn what
+# stays the same: the lesions. The document's four random transforms:
+#
+# | Transform | Effect | Purpose |
+# |---|---|---|
+# | `RandomResizedCrop(224)` | random crop + resize | scale invariance |
+# | `RandomHorizontalFlip()` | 50% chance flip | orientation invariance |
+# | `RandomRotation(15)` | ±15° rotation | rotation invariance |
+# | `ColorJitter(0.2, 0.2)` | random brightness/contrast | lighting invariance |
+#
+# Here is each one on its own, four random draws each, next to the original. (The image
+# is first resized to 128x128 so all panels compare; the random draws come from PyTorch's
+# random generator, seeded so this picture is the same every run.)
+
+# %%
+small_leaf = leaf.resize((COURSE_IMG_SIZE, COURSE_IMG_SIZE))
+one_at_a_time = {
+    "RandomResizedCrop(128)": transforms.RandomResizedCrop(COURSE_IMG_SIZE),
+    "RandomHorizontalFlip()": transforms.RandomHorizontalFlip(),
+    "RandomRotation(15)": transforms.RandomRotation(15),
+    "ColorJitter(0.2, 0.2)": transforms.ColorJitter(brightness=0.2, contrast=0.2),
+}
+draws = 4
+torch.manual_seed(0)
+fig, axes = plt.subplots(len(one_at_a_time), draws + 1, figsize=(1.6 * (draws + 1), 1.7 * len(one_at_a_time)))
+for row, (name, random_transform) in enumerate(one_at_a_time.items()):
+    axes[row, 0].imshow(small_leaf)
+    axes[row, 0].set_title("original", fontsize=9)
+    for column in range(1, draws + 1):
+        axes[row, column].imshow(random_transform(small_leaf))
+    axes[row, 0].set_ylabel(name, fontsize=9)
+    for ax in axes[row]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What to notice, row by row:
+#
+# - **RandomResizedCrop** cuts out a random rectangle holding between 8% and 100% of the
+#   image's area (and a random aspect ratio between 3:4 and 4:3), then resizes it to
+#   128x128. The leaf appears bigger or smaller, shifted, a little stretched: the model
+#   learns that a lesion is a lesion at any size. A small crop can miss the lesions
+#   entirely, which is a real cost of this transform on small spots.
+# - **RandomHorizontalFlip** mirrors the image, or not, with equal chance.
+# - **RandomRotation(15)** turns it by up to 15° either way; the corners that come into
+#   view are filled with black.
+# - **ColorJitter(0.2, 0.2)** multiplies brightness and contrast by random factors
+#   between 0.8 and 1.2, like photos taken in different light.
+#
+# During training all four run one after the other, newly drawn for every image in every
+# epoch. `leafdl.widgets.augmentation_pipeline()` builds that chain (without `ToTensor`
+# and `Normalize`, so the result can be shown); here are eight draws of it for one leaf:
+
+# %%
+from leafdl.widgets import augment_samples, augmentation_pipeline, plot_augmentations
+
+augment = augmentation_pipeline(size=COURSE_IMG_SIZE)  # the document's four transforms
+samples = augment_samples(leaf, augment, count=8, seed=0)
+plot_augmentations(small_leaf, samples, columns=3, size=1.8, title="One leaf, eight random augmentations")
+plt.show()
+
+# %% [markdown]
+# Eight different training images from one file: this is what "effectively multiplies
+# the dataset size" means. But the label stays *Cedar apple rust* in all of them, so
+# each augmentation must keep what defines the class. Flipping a leaf keeps its disease;
+# a colour change strong enough to turn orange rust spots brown would not.
+#
+# **Why augment?** It fights overfitting (the exact pixels never repeat), simulates the
+# variation of real photos (distance, angle, light), and multiplies the data at no cost.
+# Validation images are *not* augmented: we want to measure the model on the images as
+# they are, the same way every epoch (`leafdl.data.eval_transforms` only resizes and
+# crops the centre).
+
+# %% [markdown]
+# ### Explore the strengths yourself
+#
+# Each slider sets one strength; the grid redraws when you let go. Try:
+#
+# - **crop scale min** up to 1.0: no zoom at all, only the aspect ratio varies;
+#   down to 0.05: crops so small that many show no lesion, which would teach the model
+#   that "healthy-looking patch" can mean rust;
+# - **rotation** to 90°: the black corners grow, and they are a pattern real photos do
+#   not have;
+# - **brightness** and **contrast** to 0.8: some images become nearly black or washed out;
+# - **seed**: other random draws with the same settings.
+#
+# (The sliders need a running kernel: run the notebook, then move them.)
+
+# %%
+from leafdl.widgets import augmentation_explorer
+
+augmentation_explorer(leaf, size=COURSE_IMG_SIZE)
+
+# %% [markdown]
+# ## ToTensor: from a picture to numbers
+#
+# A PIL image stores each pixel as three whole numbers from 0 to 255 (red, green, blue),
+# row by row: its shape, as a NumPy array, is `(H, W, C)`. PyTorch's convolution layers
+# want the channels first, `(C, H, W)`, and floating-point numbers. `ToTensor` does both:
+#
+# - shape: `(H, W, C)` → `(C, H, W)`;
+# - range: `[0, 255]` → `[0.0, 1.0]` (it divides by 255).
+
+# %%
+pixels = np.asarray(small_leaf)
+as_tensor = transforms.ToTensor()(small_leaf)
+print(f"PIL image as an array: shape {pixels.shape}, {pixels.dtype}, values {pixels.min()} to {pixels.max()}")
+print(f"after ToTensor:        shape {tuple(as_tensor.shape)}, {as_tensor.dtype}, "
+      f"values {as_tensor.min():.3f} to {as_tensor.max():.3f}")
+print(f"the top-left pixel:    {pixels[0, 0].tolist()} / 255 = {[round(v, 4) for v in as_tensor[:, 0, 0].tolist()]}")
+
+# %% [markdown]
+# ## Normalization
+#
+# `Normalize(mean, std)` then shifts and scales each channel $c$:
+#
+# $$x_{normalized} = \frac{x - \mu_c}{\sigma_c}$$
+#
+# with the document's ImageNet constants: $\mu$ = (0.485, 0.456, 0.406) and
+# $\sigma$ = (0.229, 0.224, 0.225) for red, green and blue. These are the average and the
+# spread of each channel over the 1.2 million ImageNet photos the pretrained network
+# learnt from. After normalising, a typical ImageNet pixel is near 0, and most values lie
+# between about -2 and +2. Here is each channel of our leaf before and after:
+
+# %%
+normalized = transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)(as_tensor)
+print(f"{'channel':<8}{'':>9}{'min':>8}{'max':>8}{'mean':>8}")
+for index, channel in enumerate(["red", "green", "blue"]):
+    for stage, values in (("before", as_tensor[index]), ("after", normalized[index])):
+        label = channel if stage == "before" else ""
+        print(f"{label:<8}{stage:>9}{values.min():8.3f}{values.max():8.3f}{values.mean():8.3f}")
+
+red = as_tensor[0, 0, 0].item()
+print(f"\ntop-left red value: ({red:.4f} - 0.485) / 0.229 = {(red - 0.485) / 0.229:.4f}"
+      f"  (Normalize gave {normalized[0, 0, 0]:.4f})")
+
+# %% [markdown]
+# Our leaf lies on a pale board, so it is brighter than the average ImageNet photo and its
+# normalised means land above 0. That is fine: what matters is that the network sees its
+# inputs scaled exactly as in its own training.
+#
+# **Why normalise?**
+#
+# - **The pretrained network expects it.** It learnt its weights on normalised
+#   ImageNet images. Fed raw `[0, 1]` values, its first layer would see inputs shifted
+#   and scaled differently from everything it was trained on.
+# - **Centred data trains better.** Inputs around zero with similar spreads keep the
+#   gradients of the first layer balanced, so gradient descent converges faster.
+#
+# The constants belong to the *network*, not to your data. MobileNetV2 (the document's
+# network) wants the ImageNet values above; EfficientNet-Lite0, which the course uses
+# offline, was trained on pixels scaled to $[-1, 1]$, which is mean = std = 0.5.
+# So `leafdl` takes them from the model: `leafdl.data.train_transforms(spec)` is the
+# document's chain with `spec.size`, `spec.mean` and `spec.std` of the chosen network
+# (notebook 04).
+
+# %% [markdown]
+# ## ImageFolder: folders become classes
+#
+# The split from notebook 02 lives in `train/` and `valid/`, one folder per class.
+# `datasets.ImageFolder` turns such a folder into a dataset: it lists the class folders
+# in **sorted** order, numbers them 0, 1, 2, ..., and pairs every image file with its
+# folder's number.
+
+# %%
+train_dir = split / "train"
+train_dataset = datasets.ImageFolder(train_dir, transform)
+
+print("classes:     ", train_dataset.classes)
+print("class_to_idx:", train_dataset.class_to_idx)
+print("images:      ", len(train_dataset))
+first_path, first_label = train_dataset.samples[0]
+print("samples[0]:  ", Path(first_path).relative_to(train_dir).as_posix(), "->", first_label)
+
+torch.manual_seed(0)
+image_tensor, label = train_dataset[0]  # opens the file and runs the transform, now
+print("dataset[0]:   tensor", tuple(image_tensor.shape), "and label", label)
+
+# %% [markdown]
+# The network only ever sees the numbers 0 to 3; `classes` turns them back into names.
+# Because the order is *sorted*, `train/` and `valid/` number the same classes the same
+# way, provided both hold the same class folders, and a saved model must keep the
+# `classes` list with it to mean anything (notebook 09).
+#
+# Nothing is loaded yet: `ImageFolder` only lists files. Each `dataset[i]` opens one file
+# and transforms it, afresh, which is why augmentation differs every epoch.
+#
+# `leafdl.data.image_folder(root, transform)` is the same call with two additions: it
+# first opens every image once, so a broken file is reported before training starts
+# (see the end of this notebook), and it converts every image to RGB (grayscale,
+# transparent PNGs, CMYK).
+
+# %% [markdown]
+# ## DataLoader: batches
+#
+# The network learns from batches of images, not single ones. `DataLoader` takes a
+# dataset and hands out batches: it picks 32 indices (in shuffled order when
+# `shuffle=True`, newly shuffled each epoch), asks the dataset for those 32 samples, and
+# stacks them into one tensor. The document:
+#
+# ```python
+# train_loader = DataLoader(dataset, batch_size=32, shuffle=True, num_workers=4)
+# ```
+#
+# We use `num_workers=0` in the notebooks (why, below).
+
+# %%
+train_loader = DataLoader(train_dataset, batch_size=32, shuffle=True, num_workers=0)
+
+torch.manual_seed(0)
+inputs, labels = next(iter(train_loader))  # one batch
+print("inputs.shape =", tuple(inputs.shape), "→ 32 images, 3 channels, 128x128")
+print("labels.shape =", tuple(labels.shape), "→ 32 class indices")
+print("labels:", labels.tolist())
+
+# %% [markdown]
+# A batch is one 4-dimensional tensor, `(batch, channels, height, width)`, and a tensor of
+# labels. To look at it we must undo the normalisation (`leafdl.plots.denormalize`
+# computes $x \cdot \sigma + \mu$), otherwise the colours are nonsense:
+
+# %%
+from leafdl.plots import denormalize, show_images
+
+shown = 16
+pictures = denormalize(inputs[:shown], IMAGENET_MEAN, IMAGENET_STD)
+titles = [readable_class_name(train_dataset.classes[i]) for i in labels[:shown].tolist()]
+show_images(pictures, titles, columns=8, size=1.7, suptitle="Half of one training batch, as the network sees it")
+plt.show()
+
+# %% [markdown]
+# Shuffled classes, random crops, flips, rotations and lighting: each batch is a fresh mix.
+# Look for a crop that missed the lesions: it still carries its disease label, which is
+# the price of strong cropping that the explorer above lets you see.
+#
+# **Why batches?** A GPU's memory cannot hold the whole dataset at once; one batch of
+# 32 fits easily. Each batch gives one weight update, based on 32 images: noisy enough
+# to help escape poor solutions, stable enough to make progress. And, as notebook 01
+# measured, one product over 32 images is much faster than 32 products over one.
+#
+# ### Iterations per epoch
+#
+# One *epoch* is one pass over all training images; one *iteration* is one batch. So an
+# epoch takes $\lceil N / \text{batch size} \rceil$ iterations, and the last batch holds
+# whatever is left:
+
+# %%
+valid_dataset = datasets.ImageFolder(split / "valid", transform)
+for name, dataset in (("train", train_dataset), ("valid", valid_dataset)):
+    loader = DataLoader(dataset, batch_size=32)
+    n = len(dataset)
+    last = n - (len(loader) - 1) * 32
+    print(f"{name}: {n} images / 32 = {n / 32:.2f} -> ceil = {math.ceil(n / 32)} iterations; "
+          f"len(loader) = {len(loader)}, last batch {last} images")
+
+# %% [markdown]
+# The validation loader's last batch has only 16 images. That is why `leafdl` weights
+# each batch's loss and accuracy by its number of images when averaging over an epoch
+# (notebook 05): a plain average over batches would count those 16 images as much as 32.
+#
+# ### `num_workers`: loading in parallel
+#
+# Opening JPEGs and augmenting them takes CPU time. With `num_workers=0` the main
+# process does it between training steps; with `num_workers=4` four helper *processes*
+# prepare the next batches while the model computes. That helps most on a GPU, where the
+# model is fast and data loading becomes the bottleneck.
+#
+# But workers have a cost and a trap. On Windows and macOS they are started by
+# re-importing everything (seconds per epoch), and in a notebook they cannot see
+# functions defined in cells, a classic cause of crashes. `leafdl.data.default_num_workers()`
+# therefore picks 0 there and 1 or 2 on Linux, where workers start cheaply:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import sys
+
+from leafdl.data import default_num_workers
+
+print(f"platform {sys.platform}: default_num_workers() = {default_num_workers()}")
+
+# %% [markdown]
+# ### The whole pipeline in one call
+#
+# `leafdl.data.build_dataloaders(split, spec)` builds both datasets and loaders: the
+# training one with the document's augmentation and shuffling, the validation one with
+# the fixed `eval_transforms`, both normalised with the network's own constants (`spec`,
+# from `leafdl.models.input_spec_for`). It also checks that `train/` and `valid/` hold the
+# same classes.
+
+# %%
+from leafdl.data import build_dataloaders
+from leafdl.models import input_spec_for
+
+spec = input_spec_for("efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
+print("input spec:", spec)
+print("classes:   ", loaders.classes)
+print(f"train: {len(loaders.train.dataset)} images in {len(loaders.train)} batches; "
+      f"valid: {len(loaders.valid.dataset)} images in {len(loaders.valid)} batches")
+
+# %% [markdown]
+# ## When a file is broken
+#
+# Real folders hold surprises: a photo that was still downloading, a file of zero bytes,
+# a text file renamed `.jpg`. Plain `ImageFolder` only notices when it reaches that file,
+# maybe in the middle of epoch 7, and stops with a stack trace. `leafdl.data.image_folder`
+# opens every file once at the start and reports all problems together, with what to do.
+# We try it on a copy of the validation folder with two broken files added (and a
+# `notes.txt`, which is simply skipped: it is not an image file).
+
+# %%
+from leafdl.data import DatasetError, image_folder
+
+broken = Path("../data/03-broken-copy")
+if broken.exists():
+    shutil.rmtree(broken)
+shutil.copytree(split / "valid", broken)
+(broken / "Healthy" / "not_really.jpg").write_text("this is text, not a JPEG")
+(broken / "Black_rot" / "empty.jpg").write_bytes(b"")
+(broken / "Healthy" / "notes.txt").write_text("photos taken on Monday")
+
+try:
+    image_folder(broken)
+except DatasetError as error:
+    print("DatasetError:", error)
+
+# %% [markdown]
+# If you would rather train on the readable images and deal with the broken ones later,
+# `skip_bad=True` leaves them out (on the command line: `--skip-bad-images`):
+
+# %%
+dataset = image_folder(broken, skip_bad=True)
+print(f"{len(dataset)} readable images kept, the 2 broken files left out")
+shutil.rmtree(broken)  # remove the copy this notebook made
+
+# %% [markdown]
+# ## Summary
+#
+# - `transforms.Compose([...])` chains transforms; random ones (crop, flip, rotation,
+#   colour jitter) give a different version of each image every epoch: augmentation.
+# - `ToTensor`: `(H, W, C)` in `[0, 255]` → `(C, H, W)` in `[0, 1]`. `Normalize`:
+#   $(x - \mu) / \sigma$ per channel, with the constants the pretrained network was
+#   trained with.
+# - `ImageFolder` numbers the class folders in sorted order (`class_to_idx`); the label of
+#   an image is its folder.
+# - `DataLoader(dataset, batch_size=32, shuffle=True)` gives batches `(32, 3, H, W)`;
+#   an epoch is $\lceil N/32 \rceil$ iterations, and the last batch may be smaller.
+# - In notebooks use `num_workers=0`; `leafdl.data.default_num_workers()` picks a safe
+#   value elsewhere. `leafdl.data.build_dataloaders` builds the whole pipeline, and
+#   `image_folder` reports broken files before training.
+
+# %% [markdown]
+# ## Exercises
+#
+# **1. The last batch.** The document's example has 1000 training images and batches of
+# 32. How many images are in the **last** batch of each epoch?
+
+# %%
+from leafdl.exercises import check_last_batch_size
+
+answer = None  # your answer here
+check_last_batch_size(answer, n_images=1000, batch_size=32)
+
+# %% [markdown]
+# **2. A white pixel.** A pure white pixel has the value 255 in every channel. What is its
+# **red** value after `ToTensor()` and `Normalize(IMAGENET_MEAN, IMAGENET_STD)`? (Three
+# decimals are enough.)
+
+# %%
+from leafdl.exercises import check_normalized_value
+
+answer = None  # your answer here
+check_normalized_value(answer, pixel=255, channel=0)

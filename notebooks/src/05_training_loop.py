@@ -1,0 +1,509 @@
+# %% [markdown]
+# # 05 · The training loop
+#
+# Training is a loop that repeats four steps thousands of times: show the model a batch
+# of images, measure how wrong it is, work out which way each weight should move, and
+# move it a little. This notebook takes the loop apart, step by step, on real leaves,
+# then puts it back together.
+#
+# **You will learn**
+#
+# - epochs, batches and iterations: how many weight updates one pass over the data makes;
+# - the forward pass: `outputs = model(inputs)`, logits, `torch.max(outputs, 1)`;
+# - cross-entropy loss, computed by hand and by `nn.CrossEntropyLoss`, and why a
+#   confident wrong answer costs so much;
+# - the backward pass: `loss.backward()`, and which parameters get a gradient;
+# - the optimizer: the update rule, Adam against SGD;
+# - `optimizer.zero_grad()`, and what goes wrong without it;
+# - one full epoch written by hand, then the library's `run_phase` and `fit`.
+#
+# **Time:** about 20 minutes to read and run. Follows the document's section
+# **6. The Training Loop** (*Epochs*, *Batches*, *Forward Pass*, *Loss Function*,
+# *Backward Pass*, *Optimizer (Adam)*, *Gradient Management*).
+
+# %%
+import copy
+import math
+
+import matplotlib.pyplot as plt
+import torch
+from torch import nn, optim
+from tqdm.auto import tqdm
+
+from leafdl.course import COURSE_IMG_SIZE, demo_data
+from leafdl.data import build_dataloaders
+from leafdl.device import pick_device, tune_cpu_allocator
+from leafdl.models import build_model
+
+DEVICE = pick_device()  # the document's torch.device("cuda" if ... else "cpu"), plus Apple GPUs
+tune_cpu_allocator()    # faster forward passes on a Linux CPU (see leafdl.device); fit() does it too
+leaves, split = demo_data()
+torch.manual_seed(0)
+model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+model = model.to(DEVICE)
+loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
+print("classes:", loaders.classes)
+
+# %% [markdown]
+# The model is the one from notebook 04: EfficientNet-Lite0 with its bundled ImageNet
+# weights, features frozen, a new 4-class classifier. We train at 128 px instead of the
+# document's 224 px: about three times less computation per image, so an epoch takes
+# seconds on a laptop CPU. The code is the same at any size (`leafdl train` on the command
+# line uses 224).
+#
+# ## 1. Epochs
+#
+# ```python
+# for epoch in range(EPOCHS):  # EPOCHS = 10
+# ```
+#
+# One **epoch** is one complete pass through the training set: every training image is
+# seen once. One pass is rarely enough: each weight update moves the weights only a small
+# step, so the model needs to see the data several times. Too many passes and it starts
+# to memorise the training images instead of learning what a disease looks like
+# (overfitting, notebook 08 stops it in time).
+#
+# ## 2. Batches and iterations
+#
+# Within an epoch, the images come in **batches**; one batch processed (and one weight
+# update) is one **iteration**. How many iterations does an epoch have? One per batch,
+# and the last batch takes whatever is left, so it is the number of images divided by
+# the batch size, **rounded up**.
+
+# %%
+B_SIZE = 32
+n_train, n_valid = len(loaders.train.dataset), len(loaders.valid.dataset)
+
+print(f"document's example: ⌈1000 / {B_SIZE}⌉ = ⌈{1000 / B_SIZE}⌉ = {math.ceil(1000 / B_SIZE)} iterations;",
+      f"the last batch holds {1000 - (math.ceil(1000 / B_SIZE) - 1) * B_SIZE} images")
+print(f"our training set:   ⌈{n_train} / {B_SIZE}⌉ = {math.ceil(n_train / B_SIZE)} iterations;",
+      f"len(loaders.train) = {len(loaders.train)}")
+print(f"our validation set: ⌈{n_valid} / {B_SIZE}⌉ = {math.ceil(n_valid / B_SIZE)} iterations;",
+      f"len(loaders.valid) = {len(loaders.valid)}")
+print("validation batch sizes:", [len(labels) for _, labels in loaders.valid])
+print(f"10 epochs of our data = {10 * len(loaders.train)} weight updates")
+
+# %% [markdown]
+# Our 192 training leaves happen to fill exactly 6 batches; the 48 validation leaves make
+# one full batch of 32 and a last one of 16. A smaller last batch is normal, and it is why
+# the library averages loss and accuracy *per image*, not per batch (section 8).
+#
+# ## 3. The forward pass
+#
+# ```python
+# outputs = model(inputs)  # Shape: (batch_size, num_classes)
+# _, preds = torch.max(outputs, 1)  # Get predicted class indices
+# ```
+#
+# We take one batch from the training loader and send it through the model.
+
+# %%
+inputs, labels = next(iter(loaders.train))
+inputs, labels = inputs.to(DEVICE), labels.to(DEVICE)
+model.train()
+outputs = model(inputs)
+_, preds = torch.max(outputs, 1)
+
+print("inputs: ", tuple(inputs.shape), " (batch, channels, height, width)")
+print("labels: ", tuple(labels.shape), "          one class index per image")
+print("outputs:", tuple(outputs.shape), "          one score (logit) per class per image")
+print("preds:  ", tuple(preds.shape))
+print("\nfirst 5 images:")
+print("  logits                          pred  label")
+for row, pred, label in zip(outputs[:5].tolist(), preds[:5].tolist(), labels[:5].tolist()):
+    print("  " + " ".join(f"{value:6.2f}" for value in row), f"     {pred}     {label}")
+print(f"accuracy on this batch: {(preds == labels).float().mean():.2f}")
+
+# %% [markdown]
+# The outputs are **logits**: raw scores, any real number, one per class. The largest
+# logit is the prediction: `torch.max(outputs, 1)` returns the maximum along dimension 1
+# (across the classes) and its index; we only need the index, hence `_, preds`.
+#
+# The new classifier is still random, so the scores are small and the predictions are
+# guesses: about a quarter of them right, as chance would have it with 4 classes.
+#
+# ## 4. The loss: cross-entropy
+#
+# ```python
+# criterion = nn.CrossEntropyLoss()
+# loss = criterion(outputs, labels)
+# ```
+#
+# The loss turns "how wrong" into one number that training can push down. Cross-entropy
+# does it in two steps:
+#
+# 1. **softmax** turns the logits into probabilities: $\hat{y}_i = e^{z_i} / \sum_j e^{z_j}$,
+#    positive and summing to 1;
+# 2. **negative log likelihood**: $L = -\sum_i y_i \log(\hat{y}_i)$. With a one-hot label
+#    $y$ (1 for the true class, 0 elsewhere) the sum keeps one term: $L = -\log$ (probability
+#    of the true class).
+#
+# The batch's loss is the average over its images. Let us compute it by hand and compare.
+
+# %%
+criterion = nn.CrossEntropyLoss()
+loss = criterion(outputs, labels)
+
+probabilities = torch.softmax(outputs, dim=1)                      # 1. softmax
+p_true = probabilities[torch.arange(len(labels), device=DEVICE), labels]   # p of the true class
+by_hand = -torch.log(p_true).mean()                                # 2. -log, averaged
+one_hot = nn.functional.one_hot(labels, num_classes=4).float()
+by_formula = -(one_hot * torch.log(probabilities)).sum(dim=1).mean()  # the document's formula
+
+print("image  probabilities (softmax)          true class  p(true)  -log p")
+for i in range(5):
+    row = " ".join(f"{p:.3f}" for p in probabilities[i].tolist())
+    print(f"{i:>5}  {row}   {labels[i].item():>10}   {p_true[i]:.3f}   {-torch.log(p_true[i]):.3f}")
+print(f"\nby hand (softmax, -log p, mean): {by_hand.item():.6f}")
+print(f"the document's -sum(y log ŷ):     {by_formula.item():.6f}")
+print(f"nn.CrossEntropyLoss:             {loss.item():.6f}")
+print(f"guessing uniformly, -log(1/4):   {math.log(4):.6f}")
+
+# %% [markdown]
+# All three agree. (PyTorch computes the same thing in one numerically safer step,
+# `log_softmax`, which is why `CrossEntropyLoss` wants raw logits: never apply softmax
+# yourself before it.) And an untrained classifier scores close to $\ln 4 \approx 1.386$,
+# the loss of guessing each class with probability 1/4: a useful sanity check for the first
+# epoch of any run.
+#
+# ### The loss by confidence
+#
+# The document's table, with numbers. Five predictions for an image whose true class is
+# 0, from confidently right to confidently wrong:
+
+# %%
+cases = {
+    "correct, high confidence": [0.97, 0.01, 0.01, 0.01],
+    "correct, low confidence":  [0.40, 0.20, 0.20, 0.20],
+    "unsure (uniform guess)":   [0.25, 0.25, 0.25, 0.25],
+    "wrong":                    [0.10, 0.70, 0.10, 0.10],
+    "wrong, high confidence":   [0.01, 0.97, 0.01, 0.01],
+}
+true_class = torch.tensor([0])
+print(f"{'prediction':<26} {'probabilities':<26} {'p(true)':>7} {'loss':>6}")
+table = []
+for name, probs in cases.items():
+    logits = torch.log(torch.tensor([probs]))   # logits whose softmax is exactly `probs`
+    case_loss = criterion(logits, true_class).item()
+    table.append((name, probs[0], case_loss))
+    print(f"{name:<26} {str(probs):<26} {probs[0]:>7.2f} {case_loss:>6.2f}")
+
+p = torch.linspace(0.005, 1, 200)
+plt.figure(figsize=(6, 3.5))
+plt.plot(p, -torch.log(p), color="tab:blue", label="loss = -log p(true class)")
+for name, p_case, case_loss in table:
+    plt.plot(p_case, case_loss, "o", color="tab:red")
+    right_edge = p_case > 0.8   # label to the left of the point, so it stays inside the plot
+    plt.annotate(name, (p_case, case_loss), textcoords="offset points", xytext=(-8 if right_edge else 8, 6),
+                 ha="right" if right_edge else "left", fontsize=8)
+plt.xlabel("probability the model gives the true class")
+plt.ylabel("cross-entropy loss")
+plt.title("Cross-entropy punishes confident mistakes")
+plt.grid(alpha=0.3)
+plt.legend()
+plt.show()
+
+# %% [markdown]
+# | Prediction | Loss |
+# |---|---|
+# | Correct (high confidence) | Low (0.03) |
+# | Correct (low confidence) | Medium (0.92) |
+# | Wrong | High (2.30, and 4.61 when confidently wrong) |
+#
+# The curve is steep near 0: going from 10% to 1% on the true class costs as much again
+# as going from 100% to 10%. Cross-entropy keeps pushing even on images the model already
+# gets right (0.92 is far from 0), and it punishes confident mistakes hardest, which is
+# what makes a classifier both accurate and honest about its confidence.
+
+# %% [markdown]
+# ## 5. The backward pass
+#
+# ```python
+# loss.backward()
+# ```
+#
+# `backward` applies the chain rule from the loss back through every operation of the
+# forward pass, and stores in each parameter's `.grad` how much the loss would change if
+# that parameter grew a little: $\partial L / \partial w$. But only for parameters with
+# `requires_grad=True`: our features are frozen.
+
+# %%
+loss.backward()
+
+with_grad = [(name, p) for name, p in model.named_parameters() if p.grad is not None]
+without_grad = [name for name, p in model.named_parameters() if p.grad is None]
+print(f"{len(with_grad)} parameter tensors received a gradient:")
+for name, p in with_grad:
+    print(f"  {name:<22} grad shape {tuple(p.grad.shape)}, largest |grad| {p.grad.abs().max():.4f}")
+print(f"{len(without_grad)} parameter tensors have .grad = None (the frozen features), e.g. {without_grad[0]}")
+
+# %% [markdown]
+# Only the classifier's weight and bias got gradients; the 2.2 million frozen feature
+# parameters were skipped entirely, which is why a frozen backbone trains fast:
+#
+# ```
+# Loss
+#   ↓ (backpropagate)
+# Classifier weights ← gradient
+#   ↓
+# Feature weights ← gradient (if not frozen)   ← here: not computed
+# ```
+
+# %% [markdown]
+# ## 6. The optimizer
+#
+# A gradient says which way is uphill; the optimizer takes a step downhill:
+#
+# $$w_{new} = w_{old} - \eta \cdot \nabla L$$
+#
+# with $\eta$ the learning rate. That is plain **SGD** (stochastic gradient descent:
+# "stochastic" because each step uses the gradient of one random batch, not of the whole
+# dataset).
+#
+# To experiment with optimizers cheaply we use a shortcut. Because the features are
+# frozen, they turn each image into the same 1280 numbers every time: we compute those
+# once for our batch, and train fresh copies of a classifier layer on them. Each step then
+# costs almost nothing.
+
+# %%
+model.eval()
+with torch.no_grad():
+    batch_features = model.features(inputs).mean(dim=(2, 3))   # (32, 1280): what the classifier reads
+print("features of the batch:", tuple(batch_features.shape))
+
+torch.manual_seed(1)
+start = nn.Linear(model.last_channel, 4).to(DEVICE)   # a fresh classifier layer; we train copies of it
+
+head = copy.deepcopy(start)
+criterion(head(batch_features), labels).backward()
+w_old = head.weight.detach().clone()
+moving = head.weight.grad != 0            # weights whose gradient is not exactly zero
+optim.SGD(head.parameters(), lr=0.001).step()
+print("SGD's step is w - lr * grad:", torch.allclose(head.weight, w_old - 0.001 * head.weight.grad))
+steps = (head.weight - w_old).abs()[moving]
+print(f"SGD step sizes:  from {steps.min():.1e} to {steps.max():.1e} (proportional to each gradient)")
+
+head = copy.deepcopy(start)
+criterion(head(batch_features), labels).backward()
+optim.Adam(head.parameters(), lr=0.001).step()
+steps = (head.weight - w_old).abs()[moving]
+print(f"Adam step sizes: from {steps.min():.1e} to {steps.max():.1e} (the first step: lr for every weight)")
+print(f"({(~moving).sum().item()} of {moving.numel()} weights had a zero gradient and did not move: their feature",
+      "is 0 for all 32 images)")
+
+# %% [markdown]
+# SGD moves each weight in proportion to its gradient, so weights with small gradients
+# barely move. **Adam** (the document's choice, `optim.Adam(model.classifier.parameters(),
+# lr=0.001)`) divides each gradient by a running average of its own size, so every
+# weight moves by roughly the learning rate, whatever the scale of its gradient: an
+# *adaptive learning rate per parameter*. It also averages gradients over steps
+# (*momentum*), which smooths the noise of single batches. On its very first step this
+# gives exactly `lr` per weight, as printed above.
+#
+# | Optimizer | Description |
+# |---|---|
+# | SGD | Basic gradient descent |
+# | SGD + Momentum | Accelerates in consistent directions |
+# | Adam | Adaptive learning rates |
+#
+# Let us race them: the same start, the same batch, 50 steps each, all with the
+# document's learning rate 0.001.
+
+# %%
+optimizers = {
+    "SGD": lambda params: optim.SGD(params, lr=0.001),
+    "SGD + momentum 0.9": lambda params: optim.SGD(params, lr=0.001, momentum=0.9),
+    "Adam": lambda params: optim.Adam(params, lr=0.001),
+}
+curves = {}
+for name, make in optimizers.items():
+    head = copy.deepcopy(start)
+    optimizer = make(head.parameters())
+    curves[name] = []
+    for step in range(50):
+        optimizer.zero_grad()
+        step_loss = criterion(head(batch_features), labels)
+        step_loss.backward()
+        optimizer.step()
+        curves[name].append(step_loss.item())
+    print(f"{name:<20} loss {curves[name][0]:.3f} → {curves[name][-1]:.3f} after 50 steps")
+
+plt.figure(figsize=(6, 3.5))
+for name, values in curves.items():
+    plt.plot(range(1, 51), values, label=name)
+plt.xlabel("step")
+plt.ylabel("training loss on the batch")
+plt.title("Same start, same data, lr = 0.001")
+plt.legend()
+plt.grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# With the same learning rate, plain SGD crawls, momentum helps, and Adam is fastest.
+# SGD can catch up with a learning rate tuned for it (try `lr=0.01`), but Adam
+# "generally works well out-of-the-box" with 0.001, which is why the document uses it.
+# (Fitting one batch this well is memorising 32 images; real training spreads the steps
+# over all batches, and checks on validation images.)
+
+# %% [markdown]
+# ## 7. `zero_grad`: gradients accumulate
+#
+# ```python
+# optimizer.zero_grad()  # Reset gradients before backward pass
+# ```
+#
+# `backward()` does not *write* `.grad`, it **adds** to it. (That is on purpose: it lets
+# you sum gradients over several small batches when one big batch does not fit in memory.)
+# The document's illustration, with a real parameter: the first batch's loss gives the
+# gradient 0.5, the second's gives 0.3.
+
+# %%
+w = torch.tensor(1.0, requires_grad=True)
+optimizer = optim.SGD([w], lr=0.1)
+
+(0.5 * w).backward()
+print("after batch 1:                 w.grad =", w.grad.item())
+(0.3 * w).backward()
+print(f"after batch 2, no zero_grad:   w.grad = {w.grad.item():.1f}   ← 0.5 + 0.3: wrong!")
+
+optimizer.zero_grad()
+print("after optimizer.zero_grad():   w.grad =", w.grad)
+(0.3 * w).backward()
+print(f"after batch 2, with zero_grad: w.grad = {w.grad.item():.1f}")
+
+# %% [markdown]
+# (`zero_grad()` sets `.grad` to `None` rather than to a tensor of zeros: it saves memory,
+# and the next `backward()` simply creates it.)
+#
+# The same on our classifier: backward twice on the same batch, without zeroing, and
+# every gradient is exactly doubled. An optimizer step would then be twice too large, and
+# over a whole epoch the "gradient" would be a sum over all the batches seen so far.
+
+# %%
+head = copy.deepcopy(start)
+criterion(head(batch_features), labels).backward()
+once = head.weight.grad.clone()
+criterion(head(batch_features), labels).backward()
+print(f"size of the gradient after 1 backward call:  {once.norm():.4f}")
+print(f"size of the gradient after 2 backward calls: {head.weight.grad.norm():.4f}")
+print("every entry exactly doubled:", torch.allclose(head.weight.grad, 2 * once))
+
+# %% [markdown]
+# ## 8. One full epoch, by hand
+#
+# Now the pieces fit together: this is the training phase of the document's Train.py.
+# We start again from a fresh classifier, and `tqdm` shows a progress bar over the 6
+# batches. (`model.train()` switches on the classifier's dropout; notebook 06 explains
+# train and eval modes, and why the library calls `leafdl.models.set_train_mode(model)`
+# there instead.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+torch.manual_seed(0)
+model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
+model = model.to(DEVICE)
+criterion = nn.CrossEntropyLoss()
+optimizer = optim.Adam(model.classifier.parameters(), lr=0.001)
+
+model.train()
+running_loss, running_corrects = 0.0, 0
+for inputs, labels in tqdm(loaders.train, desc="epoch 1"):
+    inputs, labels = inputs.to(DEVICE), labels.to(DEVICE)
+    optimizer.zero_grad()                  # 1. forget the last batch's gradients
+    outputs = model(inputs)                # 2. forward pass
+    loss = criterion(outputs, labels)      # 3. how wrong?
+    loss.backward()                        # 4. gradients of the classifier
+    optimizer.step()                       # 5. update the classifier
+    _, preds = torch.max(outputs, 1)
+    running_loss += loss.item() * inputs.size(0)           # per image, not per batch
+    running_corrects += (preds == labels).sum().item()
+
+print(f"epoch 1: train loss {running_loss / n_train:.4f}, train accuracy {running_corrects / n_train:.3f}")
+
+# %% [markdown]
+# What to notice: the epoch's average loss is only a little below $\ln 4 = 1.39$. The
+# first batches were pure guesses; only 6 weight updates happened in the whole epoch, so
+# the model has barely started. (`loss.item() * inputs.size(0)` adds up the loss of every
+# image; dividing by the number of images gives the true average even when the last
+# batch is smaller.)
+#
+# ## 9. The library version: `run_phase` and `fit`
+#
+# `leafdl.engine.run_phase` is this loop, for either phase: with `phase="train"` it
+# learns as above; with `phase="valid"` it computes no gradients and changes no weight.
+# Here it measures the epoch we just trained on the validation images:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from leafdl.engine import run_phase
+
+model.eval()
+valid = run_phase(model, loaders.valid, criterion, DEVICE, "valid")
+print(f"after 1 epoch: valid loss {valid.loss:.4f}, valid accuracy {valid.accuracy:.3f} ({valid.samples} images)")
+
+# %% [markdown]
+# `leafdl.engine.fit` is the whole of Train.py's loop: for every epoch a training phase
+# and a validation phase, then the learning-rate scheduler (notebook 07), keeping the best
+# weights (notebook 09) and early stopping (notebook 08). It prints one line per epoch
+# and returns a `History`. Three epochs, from a fresh model:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from leafdl.config import TrainConfig
+from leafdl.engine import fit
+
+torch.manual_seed(0)
+model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+config = TrainConfig(epochs=3, img_size=COURSE_IMG_SIZE)
+history = fit(model, loaders, config, device=DEVICE)
+
+# %% [markdown]
+# Each line is one epoch: the training phase's loss and accuracy (on augmented images,
+# with dropout on), then the validation phase's (plain images, no dropout), and the
+# learning rate. `*best*` marks a new best validation accuracy. The numbers are all kept
+# in the returned `History`:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print("train loss:", [round(value, 3) for value in history.train_loss])
+print("valid acc: ", [round(value, 3) for value in history.valid_acc])
+print("best epoch:", history.best_epoch, f"(valid accuracy {history.best_valid_acc:.3f})")
+
+# %% [markdown]
+# ## Summary
+#
+# - An **epoch** is one pass over the training set; an **iteration** is one batch;
+#   an epoch has ⌈N / batch size⌉ iterations (⌈1000/32⌉ = 32; ours: 6).
+# - **Forward**: `outputs = model(inputs)` gives logits of shape (batch, classes);
+#   `_, preds = torch.max(outputs, 1)` the predicted classes.
+# - **Cross-entropy** = softmax, then −log of the true class's probability, averaged;
+#   ln 4 ≈ 1.39 for a 4-class guess; confident mistakes cost the most.
+# - **Backward**: `loss.backward()` fills `.grad`, only for parameters that require it
+#   (here: the classifier's weight and bias).
+# - **Optimizer**: `w ← w − lr·grad` for SGD; Adam adapts the step per parameter and
+#   works well with lr = 0.001.
+# - **`optimizer.zero_grad()`** before every backward pass: gradients add up otherwise.
+# - `leafdl.engine.run_phase` is one phase of the loop; `leafdl.engine.fit` the whole run.
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** A dataset has **1,500** training images and you use a batch size of
+# **64**. How many iterations (weight updates) does one epoch have?
+
+# %%
+from leafdl.exercises import check_iterations_per_epoch
+
+answer = None  # your answer here
+check_iterations_per_epoch(answer)
+
+# %% [markdown]
+# **Exercise 2.** A 3-class model outputs the logits `[2.0, 1.0, 0.1]` for an image of
+# class **1**. What is its cross-entropy loss? Compute it with softmax and −log (by hand or
+# with `torch`), then check it with `nn.CrossEntropyLoss`.
+
+# %%
+from leafdl.exercises import check_cross_entropy
+
+answer = None  # your answer here
+check_cross_entropy(answer)

@@ -1,0 +1,443 @@
+# %% [markdown]
+# # 06 · Training mode and evaluation mode
+#
+# Two innocent-looking lines of Train.py, `model.train()` and `model.eval()`, change what
+# some layers compute. Forget one of them and the model validates with random holes in
+# it, or gives a different answer for the same photo depending on which other photos
+# share its batch. This notebook shows, with numbers, what each mode does and why.
+#
+# **You will learn**
+#
+# - what `model.train()` and `model.eval()` switch, and in which layers;
+# - Dropout: random zeros and a 1/(1−p) scaling in training, nothing at all in evaluation;
+# - BatchNorm: batch statistics in training, running averages in evaluation, and how the
+#   running averages are updated;
+# - `torch.set_grad_enabled(phase == "train")`: what validation saves by not recording
+#   the computation for a backward pass;
+# - a trap the document's code falls into: `model.train()` quietly changes the *frozen*
+#   features, and how `leafdl.models.set_train_mode` avoids it.
+#
+# **Time:** about 15 minutes to read and run. Follows the document's section
+# **7. Training vs Evaluation Mode**.
+
+# %%
+import copy
+import time
+
+import torch
+from torch import nn
+
+from leafdl.course import COURSE_IMG_SIZE, demo_data
+from leafdl.data import build_dataloaders
+from leafdl.device import tune_cpu_allocator
+from leafdl.models import build_model
+
+tune_cpu_allocator()  # faster forward passes on a Linux CPU (see leafdl.device); fit() does it too
+leaves, split = demo_data()
+torch.manual_seed(0)
+model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
+
+# %% [markdown]
+# ## 1. What the two calls switch
+#
+# | Behavior | `train()` | `eval()` |
+# |---|---|---|
+# | Dropout | Active (random neurons disabled) | Disabled |
+# | BatchNorm | Uses batch statistics | Uses running averages |
+# | Purpose | Learning with regularization | Consistent predictions |
+#
+# Both calls do one simple thing: they set a flag, `module.training`, on the model and on
+# every module inside it. Most layers (convolutions, linear layers, activations) ignore
+# the flag. Only a few look at it; in our model those are the Dropout in the classifier
+# and the many BatchNorm layers in the features.
+
+# %%
+kinds = {}
+for module in model.modules():
+    kinds[type(module).__name__] = kinds.get(type(module).__name__, 0) + 1
+print("layers that behave differently:",
+      {name: count for name, count in kinds.items() if "Dropout" in name or "BatchNorm" in name})
+
+model.train()
+print("after model.train(): training flags =", {m.training for m in model.modules()})
+model.eval()
+print("after model.eval():  training flags =", {m.training for m in model.modules()})
+
+# %% [markdown]
+# (`BatchNormAct2d` is timm's BatchNorm with its activation attached; it is a subclass of
+# `nn.BatchNorm2d` and behaves exactly like it.)
+#
+# ## 2. Dropout
+#
+# In training, `nn.Dropout(p)` sets each input to zero with probability `p`, a fresh random
+# choice on every call, and multiplies the survivors by `1 / (1 − p)`. Why zeros? A
+# classifier that cannot count on any single feature being present must spread its
+# decision over many of them, which makes it rely less on quirks of the training images:
+# a *regulariser*. Why the scaling? So that each output keeps the same *expected* value
+# as without dropout. Then in evaluation dropout can simply do nothing.
+#
+# The same input, three calls in training mode, then three in evaluation mode:
+
+# %%
+torch.manual_seed(0)
+dropout = nn.Dropout(p=0.5)
+x = torch.ones(1, 10)
+
+dropout.train()
+for call in range(3):
+    print("train:", dropout(x).tolist()[0])
+dropout.eval()
+for call in range(3):
+    print("eval: ", dropout(x).tolist()[0])
+
+# %% [markdown]
+# In training: a different pattern of zeros on every call, and the survivors are
+# `1 / (1 − 0.5) = 2.0`. In evaluation: the input, unchanged, every time. With many
+# values we can check the two claims, the fraction of zeros and the unchanged average,
+# for the classifier's own `Dropout(p=0.2)`:
+
+# %%
+torch.manual_seed(0)
+classifier_dropout = model.classifier[0]
+print(classifier_dropout)
+classifier_dropout.train()
+y = classifier_dropout(torch.ones(100_000))
+classifier_dropout.eval()
+print(f"fraction set to zero: {(y == 0).float().mean():.3f}   (p = 0.2)")
+print(f"value of the survivors: {y.max():.2f}   (1 / (1 - 0.2) = {1 / 0.8:.2f})")
+print(f"average: {y.mean():.3f}   (the input's average: 1.0)")
+
+# %% [markdown]
+# On our model, this means the same leaf gets a different prediction on every call in
+# training mode. We compute the leaf's 1280 features once, and send them through the
+# classifier (Dropout, then the new Linear layer) three times in each mode:
+
+# %%
+leaf, label = loaders.valid.dataset[0]
+model.eval()
+with torch.no_grad():
+    leaf_features = model.features(leaf.unsqueeze(0)).mean(dim=(2, 3))
+    torch.manual_seed(0)
+    for mode in ("train", "eval"):
+        model.classifier.train(mode == "train")
+        for call in range(3):
+            probabilities = model.classifier(leaf_features).softmax(dim=1)[0]
+            print(f"{mode:<5} call {call + 1}: probabilities", [round(p, 3) for p in probabilities.tolist()])
+    model.eval()
+
+# %% [markdown]
+# (The classifier is not trained yet, hence probabilities near 1/4; what matters is that
+# they change between calls in training mode and not in evaluation mode.) Validation must
+# measure *the* model, not one random thinned version of it: that is the first reason for
+# `model.eval()`.
+#
+# ## 3. BatchNorm
+#
+# A BatchNorm layer normalises each channel to mean 0 and standard deviation 1, then
+# rescales it with two learnt numbers (`weight` and `bias`). Normalised inputs keep every
+# layer working in a comfortable range, which makes deep networks train much faster. The
+# question is: *whose* mean and standard deviation?
+#
+# - In **training** mode: those of the **current batch**. And, as a side effect, the layer
+#   updates its **running averages**: `running = (1 − momentum) · running + momentum · batch`,
+#   with `momentum = 0.1`.
+# - In **evaluation** mode: the **running averages**, which summarise all the batches seen
+#   in training. The batch itself does not matter.
+#
+# A BatchNorm layer for 3 features, fed a batch of 8 samples whose features have means
+# near 5 and standard deviations near 2:
+
+# %%
+torch.manual_seed(0)
+bn = nn.BatchNorm1d(3)
+x = torch.randn(8, 3) * 2 + 5
+
+print("batch mean:           ", [round(v, 3) for v in x.mean(dim=0).tolist()])
+print("running_mean at start:", bn.running_mean.tolist(), "  running_var:", bn.running_var.tolist())
+
+bn.train()
+y = bn(x)
+print("\ntrain mode, output mean:", [round(v, 3) for v in y.mean(dim=0).tolist()],
+      " std:", [round(v, 3) for v in y.std(dim=0, unbiased=False).tolist()])
+print("running_mean after one batch:", [round(v, 3) for v in bn.running_mean.tolist()])
+print("  = 0.9 * 0 + 0.1 * batch mean:", torch.allclose(bn.running_mean, 0.1 * x.mean(dim=0)))
+
+bn.eval()
+y_eval = bn(x)
+print("\neval mode, output mean: ", [round(v, 3) for v in y_eval.mean(dim=0).tolist()],
+      " (normalised with the running averages, which have not caught up yet)")
+
+# %% [markdown]
+# After one batch the running mean has moved only a tenth of the way, so in evaluation
+# mode the same batch is far from normalised. After many training batches the running
+# averages settle on the statistics of the whole training data:
+
+# %%
+bn.train()
+for step in range(100):
+    bn(torch.randn(8, 3) * 2 + 5)
+print("running_mean after 101 batches:", [round(v, 2) for v in bn.running_mean.tolist()], "(data mean: 5)")
+print("running_var after 101 batches: ", [round(v, 2) for v in bn.running_var.tolist()], "(data variance: 4)")
+bn.eval()
+y_eval = bn(x)
+print("eval mode, output mean:", [round(v, 3) for v in y_eval.mean(dim=0).tolist()],
+      " std:", [round(v, 3) for v in y_eval.std(dim=0, unbiased=False).tolist()])
+
+# %% [markdown]
+# Now evaluation normalises well, with statistics that no longer depend on the batch.
+#
+# **One image at a time.** At prediction time there is often a single photo. In training
+# mode, a BatchNorm over single numbers cannot even compute a standard deviation, and
+# PyTorch refuses:
+
+# %%
+one_sample = x[:1]
+bn.train()
+try:
+    bn(one_sample)
+except ValueError as error:
+    print("train mode, batch of 1:", error)
+bn.eval()
+print("eval mode, batch of 1: ", [round(v, 3) for v in bn(one_sample)[0].tolist()])
+
+# %% [markdown]
+# Convolutional networks use `BatchNorm2d`, which averages over the pixels too, so a
+# single image does not raise an error. It is worse: it silently gives **different
+# features for the same image depending on its batch mates**. Here is one validation leaf,
+# processed alone and then inside a batch of 16 leaves, by the pretrained features of our
+# model (on a copy, since training mode would also change its running averages):
+
+# %%
+valid_batch = torch.stack([loaders.valid.dataset[i][0] for i in range(16)])   # leaf 0 and 15 others
+copy_of_model = copy.deepcopy(model)
+with torch.no_grad():
+    for mode in ("train", "eval"):
+        copy_of_model.train(mode == "train")
+        alone = copy_of_model.features(valid_batch[:1]).mean(dim=(2, 3))[0]
+        in_batch = copy_of_model.features(valid_batch).mean(dim=(2, 3))[0]
+        difference = (alone - in_batch).norm() / in_batch.norm()
+        print(f"{mode:<5} mode: features of leaf 0 alone vs in a batch of 16 differ by {difference:.1%}")
+
+# %% [markdown]
+# In evaluation mode the features of a leaf are the same whatever else is in the batch
+# (up to rounding); in training mode they change with the company. That is the second
+# reason for `model.eval()`: **consistent predictions**.
+#
+# ## 4. `torch.set_grad_enabled(phase == "train")`
+#
+# ```python
+# with torch.set_grad_enabled(phase == "train"):
+#     # Gradients computed only during training
+#     # Saves memory during validation
+# ```
+#
+# This is a different switch from `train()`/`eval()`: it does not change what the layers
+# compute, only whether autograd **records** the computation so that `backward()` can run
+# later. Recording means keeping every intermediate result a gradient will need.
+
+# %%
+inputs, labels = next(iter(loaders.valid))
+model.eval()
+for phase in ("train", "valid"):
+    with torch.set_grad_enabled(phase == "train"):
+        outputs = model(inputs)
+    grad_fn = type(outputs.grad_fn).__name__ if outputs.grad_fn is not None else None
+    print(f"{phase:<5}: outputs.requires_grad = {outputs.requires_grad!s:<5}  grad_fn = {grad_fn}")
+
+# %% [markdown]
+# `grad_fn` is the last node of the recorded graph (`Addmm`: the Linear layer's
+# multiply-add), the starting point of `backward()`. Without the graph (`grad_fn = None`)
+# `backward()` is impossible, which is fine in
+# validation: we only measure. How much memory does the recording take? PyTorch lets us
+# watch every tensor saved for the backward pass (`saved_tensors_hooks`); we add up their
+# sizes for one batch of 32 images, for our frozen model and for a fully trainable copy.
+
+# %%
+def megabytes_saved_for_backward(net: nn.Module, images: torch.Tensor, grad_enabled: bool) -> float:
+    """Memory of the tensors autograd keeps for backward() during one forward pass."""
+    saved = {}
+
+    def remember(tensor):
+        saved[tensor.data_ptr()] = tensor.numel() * tensor.element_size()   # count each tensor once
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(remember, lambda tensor: tensor):
+        with torch.set_grad_enabled(grad_enabled):
+            net(images)
+    return sum(saved.values()) / 1e6
+
+
+trainable_copy = copy.deepcopy(model)
+for p in trainable_copy.parameters():
+    p.requires_grad = True
+
+print(f"{'model':<28} {'grad enabled (train)':>21} {'disabled (valid)':>17}")
+for name, net in [("features frozen (ours)", model), ("everything trainable", trainable_copy)]:
+    on, off = (megabytes_saved_for_backward(net, inputs, enabled) for enabled in (True, False))
+    print(f"{name:<28} {on:>18.1f} MB {off:>14.1f} MB")
+
+# %% [markdown]
+# With gradients disabled nothing is kept: each intermediate result is freed as soon as
+# the next layer has used it. With gradients enabled, a fully trainable network keeps the
+# activations of every layer for the backward pass: hundreds of megabytes for just 32
+# small images (at 224 px, three times as much). That is why validation runs with
+# gradients off, and why a GPU runs out of memory in training long before it does in
+# prediction. Our frozen model keeps almost nothing even with gradients on: autograd
+# records only what leads to a parameter that requires a gradient, i.e. the classifier.
+# Freezing saves memory too.
+#
+# Recording also costs some time: keeping the graph and the saved tensors is extra work.
+# On a CPU the difference is usually modest; memory is the bigger saving. The timings
+# below vary from machine to machine and run to run:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+def seconds_per_forward(net: nn.Module, images: torch.Tensor, grad_enabled: bool, repeats: int = 5) -> float:
+    """The fastest of a few forward passes (the least disturbed by other programs)."""
+    times = []
+    with torch.set_grad_enabled(grad_enabled):
+        for _ in range(repeats):
+            started = time.perf_counter()
+            net(images)
+            times.append(time.perf_counter() - started)
+    return min(times)
+
+
+for enabled in (True, False):
+    print(f"everything trainable, grad enabled = {enabled!s:<5}: "
+          f"{seconds_per_forward(trainable_copy, inputs, enabled):.3f} s per batch of 32")
+del trainable_copy
+
+# %% [markdown]
+# ## 5. A trap: `model.train()` changes the frozen features
+#
+# We froze the features with `requires_grad = False`, so they cannot change... Except
+# that BatchNorm's running averages are not parameters. They are **buffers**, updated
+# during the *forward* pass in training mode, not by the optimizer. `requires_grad` does
+# not protect them. The document calls `model.train()` at the start of every training
+# phase, which puts every BatchNorm of the frozen features in training mode, so:
+#
+# 1. during training, the frozen features normalise with *batch* statistics, while in
+#    validation they use the running averages: the classifier learns from features that
+#    differ from those it is validated on;
+# 2. every training batch pulls the running averages away from their ImageNet values
+#    towards those of our leaf batches.
+#
+# Let us measure it: one pass over the training leaves in the document's training mode,
+# with no optimizer at all, only forward passes.
+
+# %%
+train_batches = [inputs for inputs, _ in loaders.train]    # one epoch of augmented training images
+batch_norms = [m for m in model.features.modules() if isinstance(m, nn.BatchNorm2d)]
+imagenet_state = copy.deepcopy(model.state_dict())          # to start again from the same weights
+
+
+def largest_running_mean_change(net: nn.Module, reference_state: dict) -> float:
+    """The largest change of any BatchNorm running_mean in net, compared with reference_state."""
+    return max((module.running_mean - reference_state[name + ".running_mean"]).abs().max().item()
+               for name, module in net.named_modules() if isinstance(module, nn.BatchNorm2d))
+
+
+model.train()                                  # the document's line
+with torch.no_grad():                          # no gradients, no optimizer: forward passes only
+    for inputs in train_batches:
+        model(inputs)
+print(f"{len(batch_norms)} BatchNorm layers in the frozen features")
+print("after one pass in model.train():      largest change of a running_mean =",
+      f"{largest_running_mean_change(model, imagenet_state):.3f}")
+print("  batches counted by the first BatchNorm:", batch_norms[0].num_batches_tracked.item())
+print("  parameters changed:", any(not torch.equal(p, imagenet_state[name]) for name, p in model.named_parameters()))
+drifted_state = copy.deepcopy(model.state_dict())
+
+# %% [markdown]
+# The weights are untouched, but the running means moved: the frozen features are no
+# longer the ImageNet features. Now the same pass with `leafdl.models.set_train_mode`,
+# which calls `model.train()` and then puts back in evaluation mode every BatchNorm whose
+# parameters are all frozen:
+
+# %%
+from leafdl.models import set_train_mode
+
+model.load_state_dict(imagenet_state)          # back to the ImageNet statistics
+set_train_mode(model)
+with torch.no_grad():
+    for inputs in train_batches:
+        model(inputs)
+print("after one pass in set_train_mode():   largest change of a running_mean =",
+      f"{largest_running_mean_change(model, imagenet_state):.3f}")
+print("BatchNorm layers in training mode:", sum(bn.training for bn in batch_norms), "of", len(batch_norms))
+print("classifier dropout in training mode:", model.classifier[0].training)
+
+# %% [markdown]
+# Nothing moved, and the dropout still works: the classifier gets its regularisation,
+# the frozen features stay what they were on ImageNet, and a frozen feature means the same
+# thing in training and in validation.
+#
+# How much does it matter? Let us compare the features of the same validation leaves
+# (evaluation mode, no augmentation) computed with the ImageNet statistics and with the
+# statistics after the single pass in `model.train()`:
+
+# %%
+model.eval()
+with torch.no_grad():
+    model.load_state_dict(imagenet_state)
+    original = model.features(valid_batch).mean(dim=(2, 3))
+    model.load_state_dict(drifted_state)
+    drifted = model.features(valid_batch).mean(dim=(2, 3))
+model.load_state_dict(imagenet_state)
+change = (drifted - original).norm(dim=1) / original.norm(dim=1)
+print(f"features of 16 validation leaves after one model.train() pass: changed by {change.mean():.1%} on average")
+
+# %% [markdown]
+# After a single epoch, without any optimizer step, the features the classifier reads
+# have shifted a lot: with momentum 0.1, six batches already replace almost half of each
+# running average (1 − 0.9⁶ ≈ 47%) with leaf statistics. Over ten epochs the ImageNet
+# statistics are all but gone. That is an unintended change to layers we said were
+# frozen, and it makes a "frozen" model depend on how, and how long, it was trained.
+# `leafdl.engine.fit` therefore calls `set_train_mode(model)` where Train.py calls
+# `model.train()`, and `model.eval()` before validation, as the document does.
+#
+# (If you *fine-tune*, i.e. unfreeze some blocks, their BatchNorm layers have trainable
+# parameters again, and `set_train_mode` leaves them in training mode, as they should be.)
+
+# %% [markdown]
+# ## Summary
+#
+# - `model.train()` / `model.eval()` set the `training` flag of every module; only a few
+#   layers read it: Dropout and BatchNorm.
+# - **Dropout** in training zeroes each value with probability p and scales the others
+#   by 1/(1−p) (2.0 for p = 0.5, 1.25 for the classifier's p = 0.2); in evaluation it does
+#   nothing, so predictions are repeatable.
+# - **BatchNorm** in training normalises with the batch's statistics and updates
+#   `running_mean`/`running_var` (momentum 0.1); in evaluation it uses those running
+#   averages, so a prediction does not depend on the batch.
+# - `torch.set_grad_enabled(False)` in validation keeps no activations for backward: zero
+#   extra memory, and faster.
+# - BatchNorm's running averages are buffers: `requires_grad = False` does not freeze
+#   them. `model.train()` changes them; `leafdl.models.set_train_mode(model)` keeps the
+#   frozen ones in evaluation mode.
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** The classifier's dropout is `nn.Dropout(p=0.2)`. In training mode, what
+# does a feature value of **1.0** become when it is *not* dropped?
+
+# %%
+from leafdl.exercises import check_dropout_survivor
+
+answer = None  # your answer here
+check_dropout_survivor(answer)
+
+# %% [markdown]
+# **Exercise 2.** A fresh `nn.BatchNorm1d(1)` (running mean 0, momentum 0.1) sees two
+# training batches: first one whose mean is **4.0**, then one whose mean is **6.0**. What is
+# its `running_mean` afterwards? Work it out with the update rule, then check with a real
+# layer.
+
+# %%
+from leafdl.exercises import check_running_mean_after_two_batches
+
+answer = None  # your answer here
+check_running_mean_after_two_batches(answer)

@@ -1,0 +1,280 @@
+# %% [markdown]
+# # 08 · Early stopping
+#
+# How many epochs should we train? Too few and the model has not learnt all it could;
+# too many and it starts memorising the training images, and its validation accuracy
+# stalls or falls. Early stopping lets the validation set answer the question while
+# training runs: keep going while it improves, stop when it has not improved for a while,
+# and keep the best model, not the last one.
+#
+# **You will learn**
+#
+# - the patience counter of Train.py, traced epoch by epoch on the document's example;
+# - `leafdl.engine.EarlyStopping`, the same rule as a small reusable object;
+# - why, with the document's `EPOCHS = 10` and `max_patience = 7`, early stopping can
+#   hardly ever stop anything, and which part of it matters then;
+# - a real run that stops early, and proof that `fit` hands back the best weights.
+#
+# **Time:** about 15 minutes to read and run. Follows the document's section
+# **9. Early Stopping** (and *Checkpointing* in section 10).
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from leafdl.course import COURSE_IMG_SIZE, demo_data
+from leafdl.engine import EarlyStopping
+
+leaves, split = demo_data()
+
+# %% [markdown]
+# ## 1. The rule
+#
+# Train.py keeps two numbers across epochs: the best validation accuracy so far,
+# `max_acc`, and `count_patience`, the number of epochs since it last improved. After
+# every epoch's validation phase:
+#
+# - if the accuracy beats `max_acc`: remember it, keep a copy of the weights, reset the
+#   counter to 0;
+# - otherwise: add 1 to the counter;
+# - and if the counter has reached `max_patience`:
+#
+# ```python
+# if count_patience >= max_patience:
+#     print("Max patience reached - Stopping")
+#     break
+# ```
+#
+# The document illustrates it with epoch 5 as the best (0.85), then seven epochs without
+# improvement, the last at epoch 12. It leaves out the values of epochs 1-4 and 8-11; we
+# fill them in with plausible numbers (rising before the best, hovering just below it
+# after) and run Train.py's loop on them, with the training itself left out:
+
+# %%
+val_accs = [0.62, 0.74, 0.80, 0.83, 0.85, 0.84, 0.83, 0.84, 0.85, 0.83, 0.84, 0.82]
+max_patience = 7
+
+max_acc, count_patience = 0.0, 0
+for epoch, e_acc in enumerate(val_accs, start=1):
+    if e_acc > max_acc:
+        max_acc = e_acc
+        count_patience = 0          # Train.py also keeps best_model = copy.deepcopy(model.state_dict())
+    else:
+        count_patience += 1
+    print(f"Epoch {epoch:>2}: val_acc = {e_acc:.2f}   best = {max_acc:.2f}   patience = {count_patience}")
+    if count_patience >= max_patience:
+        print("Max patience reached - Stopping")
+        break
+
+# %% [markdown]
+# Two details to notice:
+#
+# - At epoch 9 the accuracy **equals** the best (0.85) and the counter still goes up:
+#   only a strictly better value counts as an improvement (`>`, not `>=`). With a small
+#   validation set, accuracies often tie; a tie is not progress.
+# - The counter counts epochs since the best, not epochs that got worse: epoch 8 (0.84)
+#   is better than epoch 7 (0.83), but not better than the best, so patience keeps
+#   running.
+#
+# ## 2. The same rule in the library: `EarlyStopping`
+#
+# `leafdl.engine.EarlyStopping` holds the same two numbers (`best` and
+# `epochs_without_improvement`). `step(metric)` records one epoch and returns `True` when
+# it is a new best (that is when to copy the weights); `should_stop` says when to break.
+# The trace as a table:
+
+# %%
+stopper = EarlyStopping(patience=max_patience)
+print(stopper)
+print(f"\n{'epoch':>5} {'val_acc':>8} {'new best?':>10} {'best':>6} {'patience':>9}  stop?")
+trace = []
+for epoch, e_acc in enumerate(val_accs, start=1):
+    improved = stopper.step(e_acc)
+    trace.append((epoch, e_acc, improved, stopper.best, stopper.epochs_without_improvement, stopper.should_stop))
+    print(f"{epoch:>5} {e_acc:>8.2f} {'yes' if improved else '':>10} {stopper.best:>6.2f} "
+          f"{stopper.epochs_without_improvement:>9}  {'STOP' if stopper.should_stop else ''}")
+    if stopper.should_stop:
+        break
+
+# %% [markdown]
+# The same numbers as the hand-written loop, row for row. A picture of the same run:
+
+
+# %%
+def plot_early_stopping(accuracies, best_epoch, stop_epoch, patience, title):
+    """Validation accuracy per epoch, with the best epoch and the epochs of patience after it."""
+    epochs = range(1, len(accuracies) + 1)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.plot(epochs, accuracies, "o-", color="tab:orange", label="validation accuracy")
+    if stop_epoch:
+        ax.axvspan(best_epoch + 0.5, stop_epoch + 0.5, color="grey", alpha=0.15,
+                   label=f"{stop_epoch - best_epoch} epochs without improvement (patience {patience})")
+        ax.axvline(stop_epoch + 0.5, color="tab:red", linestyle="--", label=f"stop after epoch {stop_epoch}")
+    ax.plot(best_epoch, accuracies[best_epoch - 1], "*", color="tab:green", markersize=18,
+            label=f"best: epoch {best_epoch} ({accuracies[best_epoch - 1]:.3f}), the weights we keep")
+    ax.set(xlabel="epoch", ylabel="validation accuracy", title=title, xticks=list(epochs))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+best_epoch = max(row[0] for row in trace if row[2])     # the last epoch that was a new best
+plot_early_stopping(val_accs, best_epoch, len(trace), max_patience, "The document's example, max_patience = 7")
+plt.show()
+
+# %% [markdown]
+# The model saved is the one from epoch 5 (the green star), not the one from epoch 12:
+# the last seven epochs cost time and gave nothing. That is the document's list of
+# benefits: it **prevents overfitting** (training does not run on while validation gets
+# worse), **saves training time**, and **returns the best model, not the final model**.
+#
+# ## 3. `EPOCHS = 10` against `max_patience = 7`
+#
+# Look again at the example: it stops after epoch **12**. But the document's
+# hyperparameters say `EPOCHS = 10`. With those two numbers, when can early stopping stop
+# anything? If the best epoch is `b`, the counter reaches 7 after epoch `b + 7`; that only
+# happens within 10 epochs if `b ≤ 3`, and only *saves* epochs if `b + 7 < 10`, i.e. if the
+# best epoch is 1 or 2. Let us check every case with `EarlyStopping`: a run whose
+# accuracy rises until epoch `b` and then never improves again.
+
+# %%
+EPOCHS = 10
+print(f"{'best epoch':>10}   {'stops after epoch':>17}   {'epochs saved':>12}")
+for best in range(1, EPOCHS + 1):
+    accuracies = [0.5 + 0.03 * min(epoch, best) for epoch in range(1, EPOCHS + 1)]   # rises, then flat
+    stopper = EarlyStopping(patience=max_patience)
+    stopped_after = None
+    for epoch, accuracy in enumerate(accuracies, start=1):
+        stopper.step(accuracy)
+        if stopper.should_stop:
+            stopped_after = epoch
+            break
+    saved = EPOCHS - stopped_after if stopped_after else 0
+    print(f"{best:>10}   {stopped_after or 'never':>17}   {saved:>12}")
+
+# %% [markdown]
+# Early stopping saves training only when the best epoch is 1 or 2, that is when the model
+# has learnt all it could within the first two epochs. For the document's default run that
+# is unlikely, so in Train.py early stopping almost never stops. The part that matters
+# there is the other half of the mechanism: **keeping the best model**. Whatever happens
+# in the later epochs, the `deepcopy` of the best epoch's weights is what gets saved.
+#
+# Early stopping proper matters when you raise `EPOCHS` (say to 50 and let the patience
+# decide) or lower `max_patience`, which is what we do now. leafdl uses the document's
+# defaults: `TrainConfig()` has `epochs=10` and `max_patience=7`.
+
+# %% [markdown]
+# ## 4. A real run that stops early
+#
+# We train the course model with `max_patience=2` and at most 8 epochs. We also raise the
+# learning rate from the document's 0.001 to 0.01, so the classifier learns what it can
+# within a few epochs and then plateaus; with 0.001 it is still improving at epoch 8 and
+# nothing would stop (try it: change `lr` below). As in notebook 05 we train at 128 px.
+#
+# The training lines vary a little from machine to machine; the numbers quoted in the
+# text below are read from the `History` that `fit` returns, so they always match.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from leafdl.config import TrainConfig
+from leafdl.data import build_dataloaders
+from leafdl.device import pick_device
+from leafdl.engine import fit
+from leafdl.models import build_model
+
+device = pick_device()
+torch.manual_seed(0)
+model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
+config = TrainConfig(epochs=8, max_patience=2, lr=0.01, img_size=COURSE_IMG_SIZE)
+history = fit(model, loaders, config, device=device)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"trained {history.epochs} of {config.epochs} epochs; stopped early: {history.stopped_early}")
+print(f"best epoch: {history.best_epoch}, validation accuracy {history.best_valid_acc:.3f}")
+print(f"last epoch: {history.epochs}, validation accuracy {history.valid_acc[-1]:.3f}")
+print(f"one validation leaf is worth {1 / len(loaders.valid.dataset):.3f} of accuracy "
+      f"({len(loaders.valid.dataset)} validation images)")
+plot_early_stopping(history.valid_acc, history.best_epoch, history.epochs if history.stopped_early else None,
+                    config.max_patience, "A real run: max_patience = 2, lr = 0.01")
+plt.show()
+
+# %% [markdown]
+# Read the lines above: the validation accuracy rises for a few epochs, then fails to beat
+# its best twice in a row, and `fit` stops (`stopped_early` is `True` when it did). Notice
+# also how coarse the accuracy is: with 48 validation leaves it moves in steps of one
+# leaf, about 0.021, so "no improvement" can simply mean "the same leaves right as
+# before", while the validation *loss* may still be going down. A patience of 2 is
+# impatient for such a noisy signal; the document's 7 is generous. Choosing patience is
+# choosing how much noise to sit through.
+#
+# ## 5. `fit` gives back the best weights, not the last
+#
+# When the loop ends, `fit` loads the kept copy of the best epoch's `state_dict` back into
+# the model (the document's `best_model = copy.deepcopy(model.state_dict())`, notebook 09).
+# So the model we hold now should score exactly the best validation accuracy, not the last
+# epoch's. We evaluate it once more with `run_phase`:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from torch import nn
+
+from leafdl.engine import run_phase
+
+model.eval()
+check = run_phase(model, loaders.valid, nn.CrossEntropyLoss(), device, "valid", progress=False)
+print(f"model after fit:        validation accuracy {check.accuracy:.3f}")
+print(f"history.best_valid_acc:                     {history.best_valid_acc:.3f} (epoch {history.best_epoch})")
+print(f"the last epoch's:                           {history.valid_acc[-1]:.3f} (epoch {history.epochs})")
+
+# %%
+print("the model holds the best epoch's weights:", check.accuracy == history.best_valid_acc)
+
+# %% [markdown]
+# Equal: the model in memory is the best epoch's model, whatever came after it. The
+# validation images and their transforms are deterministic (no augmentation), so the
+# same weights give exactly the same accuracy. With a `run_dir`, `fit` also writes that
+# best model to `model.pth` as soon as an epoch improves, so a crash in epoch 9 cannot
+# lose the model of epoch 5 (notebook 09).
+
+# %% [markdown]
+# ## Summary
+#
+# - Early stopping counts epochs without a **strictly** better validation accuracy and
+#   stops when the count reaches `max_patience`: `if count_patience >= max_patience: break`.
+# - `leafdl.engine.EarlyStopping(patience)` is that counter: `step(metric)` returns
+#   `True` on a new best, `should_stop` says when to stop.
+# - With `EPOCHS = 10` and `max_patience = 7` it can save epochs only if the best epoch is
+#   1 or 2; in Train.py, what matters is **keeping the best model**.
+# - `fit(..., TrainConfig(max_patience=...))` stops early (`history.stopped_early`),
+#   records `history.best_epoch`, and loads the best weights back into the model.
+# - Small validation sets make accuracy coarse and noisy: choose patience with that in mind.
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** With `max_patience = 3`, after which epoch does training stop for these
+# validation accuracies (epoch 1 first)?
+#
+# `[0.70, 0.78, 0.81, 0.80, 0.81, 0.83, 0.82, 0.82, 0.83, 0.84]`
+#
+# Trace it by hand first (watch out for ties), then check with `EarlyStopping`.
+
+# %%
+from leafdl.exercises import check_stop_epoch
+
+answer = None  # your answer here
+check_stop_epoch(answer)
+
+# %% [markdown]
+# **Exercise 2.** You raise `EPOCHS` to **20** and keep `max_patience = 7`. What is the
+# **latest** best epoch for which early stopping still saves at least one epoch of
+# training?
+
+# %%
+from leafdl.exercises import check_latest_useful_best_epoch
+
+answer = None  # your answer here
+check_latest_useful_best_epoch(answer)
