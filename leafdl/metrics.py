@@ -24,6 +24,8 @@ from sklearn.metrics import classification_report, confusion_matrix
 from torch import nn
 from tqdm.auto import tqdm
 
+from leafdl.data import readable_class_name
+
 
 def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
     """Fraction of predictions equal to the labels: correct / total."""
@@ -61,7 +63,8 @@ class Predictions:
     def report(self) -> str:
         """Per-class precision, recall and F1 as a text table (scikit-learn)."""
         return classification_report(self.labels, self.predicted, labels=range(len(self.classes)),
-                                     target_names=self.classes, digits=3, zero_division=0)
+                                     target_names=[readable_class_name(name) for name in self.classes],
+                                     digits=3, zero_division=0)
 
     def misclassified(self) -> np.ndarray:
         """Indices of the samples the model got wrong."""

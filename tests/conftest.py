@@ -17,9 +17,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @pytest.fixture(autouse=True)
-def isolated_torch_home(tmp_path_factory, monkeypatch):
-    """Every test sees an empty torch hub cache, so nothing depends on this machine."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch-home")))
+def torch_home(tmp_path, monkeypatch) -> Path:
+    """Every test sees an empty torch hub cache, so nothing depends on this machine's
+    downloads, and no proxy stands between the tests and their servers on 127.0.0.1."""
+    home = tmp_path / "torch_home"
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    monkeypatch.setenv("no_proxy", "*")
+    return home
 
 
 @pytest.fixture(scope="session")

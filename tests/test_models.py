@@ -35,15 +35,6 @@ from leafdl.models import (
 from leafdl.weights import WeightsUnavailableError, bundled_efficientnet_lite0_path
 
 
-@pytest.fixture(autouse=True)
-def private_torch_home(tmp_path, monkeypatch):
-    """An empty TORCH_HOME: the machine's real hub cache is never read or written."""
-    torch_home = tmp_path / "torch_home"
-    monkeypatch.setenv("TORCH_HOME", str(torch_home))
-    monkeypatch.setenv("no_proxy", "*")
-    return torch_home
-
-
 @pytest.fixture(scope="module")
 def imagenet_lite0():
     """The bundled EfficientNet-Lite0 with its 1000 ImageNet classes, in eval mode."""
@@ -217,7 +208,7 @@ def test_auto_falls_back_to_the_bundled_backbone_and_says_so(capsys):
     assert "/" not in printed[0] and "\\" not in printed[0]  # no machine-specific path in notebook output
 
 
-def test_mobilenet_v2_without_cached_weights_and_no_network_raises(monkeypatch, private_torch_home):
+def test_mobilenet_v2_without_cached_weights_and_no_network_raises(monkeypatch, torch_home):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed once the with block ends: connections are refused
@@ -227,7 +218,7 @@ def test_mobilenet_v2_without_cached_weights_and_no_network_raises(monkeypatch, 
     with pytest.raises(WeightsUnavailableError) as caught:
         build_model(num_classes=4, arch="mobilenet_v2", verbose=False)
 
-    assert str(private_torch_home) in str(caught.value)
+    assert str(torch_home) in str(caught.value)
     assert "efficientnet_lite0" in str(caught.value)
     assert not weights.mobilenet_v2_weights_path().exists()
 

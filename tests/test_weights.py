@@ -30,15 +30,6 @@ from leafdl.weights import (
 )
 
 
-@pytest.fixture(autouse=True)
-def private_torch_home(tmp_path, monkeypatch):
-    """A fresh, empty TORCH_HOME, and no proxy between us and 127.0.0.1."""
-    torch_home = tmp_path / "torch_home"
-    monkeypatch.setenv("TORCH_HOME", str(torch_home))
-    monkeypatch.setenv("no_proxy", "*")
-    return torch_home
-
-
 @pytest.fixture
 def served_dir(tmp_path):
     """A folder served over HTTP on 127.0.0.1; yields (folder, base_url)."""
@@ -82,11 +73,11 @@ PAYLOAD = os.urandom(300_000)
 # --- Where MobileNetV2's weights live ---------------------------------------------------------
 
 
-def test_mobilenet_v2_path_is_torchvisions_hub_cache_under_torch_home(private_torch_home):
+def test_mobilenet_v2_path_is_torchvisions_hub_cache_under_torch_home(torch_home):
     from torchvision.models import MobileNet_V2_Weights
 
     expected_name = MobileNet_V2_Weights.DEFAULT.url.rsplit("/", 1)[-1]
-    assert mobilenet_v2_weights_path() == private_torch_home / "hub" / "checkpoints" / expected_name
+    assert mobilenet_v2_weights_path() == torch_home / "hub" / "checkpoints" / expected_name
     assert not mobilenet_v2_weights_available()
 
     mobilenet_v2_weights_path().parent.mkdir(parents=True)
