@@ -387,16 +387,20 @@ def image_folder(root: str | Path, transform=None, *, skip_bad: bool = False) ->
 def default_num_workers() -> int:
     """How many worker processes a DataLoader should use here to decode images.
 
-    On Windows and macOS, workers start with ``spawn``: each one re-imports torch
-    (seconds of start-up) and, in a notebook, cannot see code defined in cells, the
-    classic cause of DataLoader crashes in course notebooks. There we load in the
-    main process (0). On Linux workers ``fork`` cheaply; one or two of them overlap
-    JPEG decoding with the model's computation.
+    Workers decode and augment images in parallel with the model's computation, but
+    they cost a process start each epoch and compete with the model for cores. On
+    Windows and macOS, workers start with ``spawn``: each re-imports torch (seconds)
+    and, in a notebook, cannot see code defined in cells, the classic cause of
+    DataLoader crashes in course notebooks. So: 0 (load in the main process) there,
+    and on Linux machines with few cores. Measured on 2 cores (benchmarks/
+    bench_training.py): frozen-feature training ran 2.7x faster with 0 workers than
+    with 1, because decoding a 256 px JPEG and augmenting it takes about 1.5 ms, a
+    fraction of the forward pass. Only with more than 4 cores do workers pay off.
     """
     if sys.platform != "linux":
         return 0
     cores = len(os.sched_getaffinity(0))
-    return min(2, max(0, cores // 2))
+    return 0 if cores <= 4 else min(4, cores // 4)
 
 
 @dataclass
