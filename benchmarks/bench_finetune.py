@@ -11,6 +11,7 @@ Recipes (224 px, batch 32, EfficientNet-Lite0 with its bundled ImageNet weights)
     frozen      the document's method: features frozen, 10 epochs
     finetune    leafdl's recipe: 5 frozen epochs, then the last 8 blocks unfrozen for up
                 to 12 more epochs (backbone lr 3e-4, classifier lr 1e-3)
+    finetune12  the same with the last 12 blocks unfrozen
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 RECIPES = {
     "frozen": dict(epochs=10),
     "finetune": dict(epochs=5, unfreeze=8, finetune_epochs=12, backbone_lr=3e-4),
+    "finetune12": dict(epochs=5, unfreeze=12, finetune_epochs=12, backbone_lr=3e-4),
 }
 
 

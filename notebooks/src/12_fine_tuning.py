@@ -58,9 +58,12 @@ RUNS = Path("../data/runs")
 #
 # | recipe | epochs | best validation accuracy | CPU time |
 # |---|---|---|---|
-# | frozen features (the document) | 10 | 0.688 (33 of 48) | 155 s |
-# | 5 frozen, then the last 8 blocks unfrozen, backbone lr 3e-4 | 5 + 10 (early stop) | 0.917 (44 of 48) | 254 s |
-# | 5 frozen, then all 18 blocks unfrozen, backbone lr 1e-4 | 5 + 12 | 0.875 (42 of 48) | 503 s |
+# | frozen features (the document) | 10 | 0.688 (33 of 48) | 36 s |
+# | 5 frozen, then the last 8 blocks unfrozen, backbone lr 3e-4 | 5 + 12 | 0.875 (42 of 48) | 82 s |
+# | 5 frozen, then the last 12 blocks unfrozen, backbone lr 3e-4 | 5 + 12 | 0.896 (43 of 48) | 98 s |
+#
+# Fine-tuning lifts field-photo accuracy by about 20 points for a few minutes of CPU.
+# With 48 validation images each photo is worth 2 points, so read the last digits with care.
 #
 # The demo leaves of this course are easier than field photos, so below the differences
 # are smaller; the mechanics are the same.
