@@ -290,11 +290,12 @@ def split_dataset(
         for name in scan.classes:  # keep a folder for every class, even if empty
             (out_dir / part / name).mkdir(parents=True, exist_ok=True)
 
+    train_counts, valid_counts = Counter(train_labels), Counter(valid_labels)
     return SplitSummary(
         out_dir=out_dir,
         classes=scan.classes,
-        train_counts={name: Counter(train_labels)[name] for name in scan.classes},
-        valid_counts={name: Counter(valid_labels)[name] for name in scan.classes},
+        train_counts={name: train_counts[name] for name in scan.classes},
+        valid_counts={name: valid_counts[name] for name in scan.classes},
         skipped=len(scan.bad),
     )
 

@@ -56,15 +56,17 @@ def prepare_data(data_dir: str | Path, run_dir: str | Path, config: TrainConfig,
         log(f"Using the existing split in {data_dir} (train/ and valid/).")
         return data_dir
     split_dir = run_dir / SPLIT_SUBFOLDER
-    scan = scan_class_folders(data_dir, skip_bad=skip_bad)
-    log(f"Found {len(scan.classes)} classes, {sum(scan.counts.values())} images in {data_dir}"
-        + (f" ({len(scan.skipped)} non-image files ignored)" if scan.skipped else "")
-        + (f" ({len(scan.bad)} unreadable images left out)" if scan.bad else "") + ".")
+    # Only a listing here: split_dataset decodes every image once, and the loaders
+    # check the copies they read.
+    scan = scan_class_folders(data_dir, check_images=False)
+    log(f"Found {len(scan.classes)} classes, {sum(scan.counts.values())} image files in {data_dir}"
+        + (f" ({len(scan.skipped)} non-image files ignored)" if scan.skipped else "") + ".")
     if is_split_folder(split_dir) and (split_dir / SPLIT_MARKER).exists():
         log(f"Re-using the split in {split_dir}.")
     else:
         summary = split_dataset(data_dir, split_dir, config.valid_split, config.seed, skip_bad=skip_bad)
-        log(f"Split {config.valid_split:.0%} for validation (random_state={config.seed}) into {split_dir}:")
+        log(f"Split {config.valid_split:.0%} for validation (random_state={config.seed}) into {split_dir}"
+            + (f" ({summary.skipped} unreadable images left out)" if summary.skipped else "") + ":")
         log(str(summary))
     return split_dir
 
