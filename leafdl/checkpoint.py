@@ -180,8 +180,26 @@ def save_training_state(run_dir: str | Path, state: dict) -> Path:
     return path
 
 
-def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str) -> dict:
-    """Read ``last.ckpt`` and check it belongs to a run on the same classes and architecture."""
+# Settings that must not change when a run resumes: they shape the data, the model or the
+# optimizer, so a run resumed with other values would be neither the old run nor a new one.
+# The number of epochs, the patience and the worker count may change (to train longer, say).
+SETTINGS_FIXED_ON_RESUME = ("img_size", "batch_size", "lr", "seed", "valid_split", "pretrained",
+                            "scheduler_factor", "scheduler_patience", "crop_scale_min", "unfreeze",
+                            "backbone_lr")
+
+
+def changed_settings(saved: dict, current: dict) -> list[str]:
+    """The settings in ``SETTINGS_FIXED_ON_RESUME`` whose values differ, as ``name: old -> new``."""
+    return [f"{name}: {saved[name]} -> {current.get(name)}" for name in SETTINGS_FIXED_ON_RESUME
+            if name in saved and saved[name] != current.get(name)]
+
+
+def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str, config: dict | None = None) -> dict:
+    """Read ``last.ckpt`` and check it belongs to a run on the same classes and architecture.
+
+    With ``config`` (a ``TrainConfig.to_dict()``), also refuse settings that differ from
+    the run's own in ways that cannot be resumed (``SETTINGS_FIXED_ON_RESUME``).
+    """
     path = Path(run_dir) / TRAINING_STATE_FILE
     if not path.exists():
         raise CheckpointError(f"Nothing to resume: {path} does not exist. Start without --resume.")
@@ -196,6 +214,11 @@ def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str) -
         raise CheckpointError(
             f"{path} was trained with architecture {state.get('arch')!r}, not {arch!r}. "
             f"Resume with --arch {state.get('arch')}, or start a new run in another --out folder.")
+    changed = changed_settings(state.get("config", {}), config) if config is not None else []
+    if changed:
+        raise CheckpointError(
+            f"{path} was trained with other settings ({'; '.join(changed)}). Resume with the options "
+            "the run was started with, or start a new run in another --out folder.")
     return state
 
 

@@ -53,6 +53,8 @@ def _add_train_command(commands) -> None:
     train.add_argument("--seed", type=int, default=DEFAULTS.seed)
     train.add_argument("--arch", default=DEFAULTS.arch, choices=["auto", "mobilenet_v2", "efficientnet_lite0"])
     train.add_argument("--img-size", type=int, default=DEFAULTS.img_size)
+    train.add_argument("--crop-scale-min", type=float, default=DEFAULTS.crop_scale_min,
+                       help="smallest share of a photo's area a training crop keeps (0.35 for field photos)")
     train.add_argument("--no-pretrained", action="store_true", help="start from random weights (to compare)")
     train.add_argument("--unfreeze", type=int, default=DEFAULTS.unfreeze,
                        help="fine-tune: unfreeze the last N backbone blocks after the frozen stage")
@@ -133,7 +135,7 @@ def _train(args) -> None:
         img_size=args.img_size, batch_size=args.batch_size, epochs=args.epochs, valid_split=args.valid,
         lr=args.lr, max_patience=args.patience, seed=args.seed, arch=args.arch,
         pretrained=not args.no_pretrained, num_workers=args.workers, unfreeze=args.unfreeze,
-        finetune_epochs=args.finetune_epochs, backbone_lr=args.backbone_lr,
+        finetune_epochs=args.finetune_epochs, backbone_lr=args.backbone_lr, crop_scale_min=args.crop_scale_min,
     )
     train_from_folder(args.data_dir, args.out, config, device=args.device, resume=args.resume,
                       skip_bad=args.skip_bad_images, progress=not args.quiet)

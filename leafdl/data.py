@@ -333,7 +333,7 @@ def _interpolation(spec: InputSpec) -> transforms.InterpolationMode:
     return transforms.InterpolationMode(spec.interpolation)
 
 
-def train_transforms(spec: InputSpec) -> transforms.Compose:
+def train_transforms(spec: InputSpec, crop_scale_min: float = 0.08) -> transforms.Compose:
     """The document's training transforms: augmentation, then ToTensor and Normalize.
 
     ``RandomResizedCrop`` (scale), ``RandomHorizontalFlip`` (orientation),
@@ -341,9 +341,16 @@ def train_transforms(spec: InputSpec) -> transforms.Compose:
     the model a slightly different leaf every epoch. ``Normalize`` uses the mean and
     standard deviation the pretrained weights were trained with, which come from the
     model (``spec``), not from a constant: EfficientNet-Lite0 wants 0.5/0.5, not ImageNet's.
+
+    The crop keeps between ``crop_scale_min`` and 100% of the photo's area. The
+    document's ``RandomResizedCrop(224)`` uses torchvision's default, 0.08: fine for one
+    leaf filling the frame, but on a cluttered field photo an 8% crop may hold no
+    diseased leaf at all. Raise it (0.35, say) for such photos.
     """
+    if not 0 < crop_scale_min <= 1:
+        raise ValueError(f"crop_scale_min must be a share of the image area in (0, 1], not {crop_scale_min}.")
     return transforms.Compose([
-        transforms.RandomResizedCrop(spec.size, interpolation=_interpolation(spec)),
+        transforms.RandomResizedCrop(spec.size, scale=(crop_scale_min, 1.0), interpolation=_interpolation(spec)),
         transforms.RandomHorizontalFlip(),
         transforms.RandomRotation(15),
         transforms.ColorJitter(brightness=0.2, contrast=0.2),
@@ -421,20 +428,22 @@ def build_dataloaders(
     pin_memory: bool = False,
     seed: int = 42,
     skip_bad: bool = False,
+    crop_scale_min: float = 0.08,
 ) -> DataLoaders:
     """ImageFolder datasets and DataLoaders for ``data_dir/train`` and ``data_dir/valid``.
 
     The document's ``DataLoader(dataset, batch_size=32, shuffle=True, num_workers=4)``
     for training; validation is not shuffled. ``pin_memory`` speeds up copies to a
     CUDA GPU. The training loader's shuffling comes from a seeded generator, so a
-    run can be repeated (and resumed) exactly.
+    run can be repeated (and resumed) exactly. ``crop_scale_min`` goes to
+    :func:`train_transforms`.
     """
     data_dir = Path(data_dir)
     if not is_split_folder(data_dir):
         raise DatasetError(
             f"{data_dir} has no train/ and valid/ folders. Split it first: "
             f"leafdl data split {data_dir} {data_dir.parent / (data_dir.name + '-split')}")
-    train_set = image_folder(data_dir / "train", train_transforms(spec), skip_bad=skip_bad)
+    train_set = image_folder(data_dir / "train", train_transforms(spec, crop_scale_min), skip_bad=skip_bad)
     valid_set = image_folder(data_dir / "valid", eval_transforms(spec), skip_bad=skip_bad)
     if train_set.classes != valid_set.classes:
         raise DatasetError(

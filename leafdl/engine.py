@@ -312,7 +312,8 @@ def fit(
     if resume:
         if run_dir is None:
             raise ValueError("resume=True needs the run_dir to resume from.")
-        saved = checkpoint.load_training_state(run_dir, classes=loaders.classes, arch=arch)
+        saved = checkpoint.load_training_state(run_dir, classes=loaders.classes, arch=arch,
+                                              config=config.to_dict())
         history = History.from_dict(saved["history"])
         best_state = saved["best_model"]
         start_stage, start_stage_epoch = saved["stage_index"], saved["stage_epoch"]

@@ -101,7 +101,8 @@ def train_from_folder(
     config.arch = model.arch  # record what "auto" became, so --resume builds the same model
 
     loaders = build_dataloaders(split_dir, spec, batch_size=config.batch_size, num_workers=config.num_workers,
-                                pin_memory=device.type == "cuda", seed=config.seed, skip_bad=skip_bad)
+                                pin_memory=device.type == "cuda", seed=config.seed, skip_bad=skip_bad,
+                                crop_scale_min=config.crop_scale_min)
     log(f"Training on {len(loaders.train.dataset)} images, validating on {len(loaders.valid.dataset)}; "
         f"{len(loaders.train)} batches of {config.batch_size} per epoch.")
     history = fit(model, loaders, config, device=device, run_dir=run_dir, resume=resume,

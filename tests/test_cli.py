@@ -46,7 +46,8 @@ def test_errors_are_one_clear_line_not_a_traceback(tmp_path, capsys):
 def test_train_predict_export_end_to_end(demo_leaves, tmp_path, capsys):
     run = tmp_path / "run"
     status = main(["train", str(demo_leaves), "--out", str(run), "--epochs", "2", "--img-size", "96",
-                   "--batch-size", "16", "--arch", "efficientnet_lite0", "--workers", "0", "--quiet"])
+                   "--batch-size", "16", "--arch", "efficientnet_lite0", "--workers", "0", "--quiet",
+                   "--crop-scale-min", "0.35"])
     assert status == 0
     for name in ("model.pth", "metadata.json", "last.ckpt", "metrics.png", "confusion_matrix.png", "report.txt"):
         assert (run / name).is_file(), name
@@ -55,10 +56,17 @@ def test_train_predict_export_end_to_end(demo_leaves, tmp_path, capsys):
     assert metadata["arch"] == "efficientnet_lite0"
     assert metadata["input"]["size"] == 96 and metadata["input"]["mean"] == [0.5, 0.5, 0.5]
     assert metadata["hyperparameters"]["epochs"] == 2 and metadata["hyperparameters"]["lr"] == 0.001
+    assert metadata["hyperparameters"]["crop_scale_min"] == 0.35
     assert metadata["epochs_trained"] == 2 and len(metadata["history"]["valid_acc"]) == 2
     assert set(metadata["versions"]) == {"leafdl", "torch"}
     out = capsys.readouterr().out
     assert "gap" in out and "precision" in out
+
+    # Resuming with another image size is refused, naming the setting.
+    assert main(["train", str(demo_leaves), "--out", str(run), "--epochs", "2", "--img-size", "128",
+                 "--batch-size", "16", "--arch", "efficientnet_lite0", "--workers", "0", "--quiet",
+                 "--crop-scale-min", "0.35", "--resume"]) == 2
+    assert "img_size: 96 -> 128" in capsys.readouterr().err
 
     # Prediction on photos the model never saw, in other formats and modes.
     photo = next((demo_leaves / "Black_rot").glob("*.jpg"))
@@ -78,7 +86,8 @@ def test_train_predict_export_end_to_end(demo_leaves, tmp_path, capsys):
     with zipfile.ZipFile(tmp_path / "run.zip") as zipped:
         assert "run/model.pth" in zipped.namelist()
 
-    # Resuming a finished run trains nothing more and keeps the history.
+    # Resuming a finished run (the same command plus --resume) trains nothing more and keeps the history.
     assert main(["train", str(demo_leaves), "--out", str(run), "--epochs", "2", "--img-size", "96",
-                 "--arch", "efficientnet_lite0", "--workers", "0", "--quiet", "--resume"]) == 0
+                 "--batch-size", "16", "--arch", "efficientnet_lite0", "--workers", "0", "--quiet",
+                 "--crop-scale-min", "0.35", "--resume"]) == 0
     assert "nothing more to train" in capsys.readouterr().out

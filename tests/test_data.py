@@ -226,6 +226,21 @@ def test_transforms_shapes_ranges_and_normalisation(tmp_path):
     assert scaled.min() >= -1.0 and scaled.max() <= 1.0
 
 
+def test_the_smallest_training_crop_can_be_raised_for_field_photos(tmp_path):
+    crop = lambda transform: transform.transforms[0]
+    assert crop(train_transforms(SPEC)).scale == (0.08, 1.0)        # the document's RandomResizedCrop
+    assert crop(train_transforms(SPEC, crop_scale_min=0.35)).scale == (0.35, 1.0)
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="crop_scale_min"):
+            train_transforms(SPEC, crop_scale_min=bad)
+
+    root = make_class_folders(tmp_path / "d", {"Apple_scab": 5, "Healthy": 5})
+    split_dataset(root, tmp_path / "split")
+    loaders = build_dataloaders(tmp_path / "split", SPEC, num_workers=0, crop_scale_min=0.5)
+    assert crop(loaders.train.dataset.transform).scale == (0.5, 1.0)
+    assert not any(type(t).__name__ == "RandomResizedCrop" for t in loaders.valid.dataset.transform.transforms)
+
+
 def test_dataloaders_give_batches_with_class_indices(tmp_path):
     root = make_class_folders(tmp_path / "d", {"Apple_scab": 10, "Healthy": 10})
     split_dataset(root, tmp_path / "split")

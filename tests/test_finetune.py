@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from leafdl.checkpoint import CheckpointError
 from leafdl.config import TrainConfig
 from leafdl.data import build_dataloaders
 from leafdl.engine import Stage, fit, prepare_stage, training_stages
@@ -78,6 +79,11 @@ def test_resume_in_the_middle_of_finetuning(demo_split, tmp_path):
     first = fit(model, loaders, config, run_dir=tmp_path / "b", progress=False,
                 on_epoch_end=interrupt_in_finetuning, log=quiet)
     assert first.interrupted and first.stage == ["frozen", "frozen", "finetune", "finetune"]
+
+    # Resuming with the fine-tuning options left out would silently skip the stage: refused.
+    without_unfreeze = TrainConfig(epochs=2, lr=0.003, max_patience=10)
+    with pytest.raises(CheckpointError, match="unfreeze: 1 -> 0"):
+        fit(*fresh(), without_unfreeze, run_dir=tmp_path / "b", resume=True, progress=False, log=quiet)
 
     model, loaders = fresh()
     resumed = fit(model, loaders, config, run_dir=tmp_path / "b", resume=True, progress=False, log=quiet)
