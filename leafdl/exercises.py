@@ -145,6 +145,23 @@ def check_backbone_learning_rate(answer: Any) -> bool:
                   "which part of the model starts from random weights, and which is already trained?")
 
 
+def check_smallest_crop_side(answer: Any, photo_side: int = 500, crop_scale_min: float = 0.08) -> bool:
+    """Notebook 12, exercise 3: side in pixels of the smallest square training crop of a photo.
+
+    ``RandomResizedCrop(scale=(crop_scale_min, 1.0))`` keeps at least ``crop_scale_min`` of
+    the photo's area; a square holding that share of a ``photo_side`` x ``photo_side``
+    photo is ``photo_side * sqrt(crop_scale_min)`` pixels wide.
+    """
+    if not_answered(answer, f"the side in pixels of a square crop holding {crop_scale_min:.0%} of the photo's area"):
+        return False
+    expected = photo_side * math.sqrt(crop_scale_min)
+    return report(close_to(answer, expected, tolerance=0.01),
+                  f"about {expected:.0f} px of the {photo_side} px photo: a crop that small can miss "
+                  "every diseased leaf in a field photo, which is why the field recipe keeps at least 35%.",
+                  f"the crop's area is {crop_scale_min} x {photo_side} x {photo_side} pixels; a square's side "
+                  "is the square root of its area.")
+
+
 # --- Notebook 04: transfer learning ---
 
 

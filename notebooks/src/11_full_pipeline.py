@@ -265,6 +265,7 @@ for folder in ["Apple___Apple_scab", "Apple___Cedar_apple_rust", "Tomato___Spide
 # | use a GPU | nothing: `--device auto` (the default) picks CUDA, then Apple's MPS, then the CPU; `--device cuda:1` picks a GPU |
 # | continue a run that was interrupted | the same command plus `--resume` |
 # | fine-tune the last blocks after the frozen stage (notebook 12) | `--unfreeze 2 --finetune-epochs 5` |
+# | field photos: the measured recipe (notebook 12) | `--epochs 5 --unfreeze 12 --img-size 320 --crop-scale-min 0.35 --patience 10` |
 # | classify new photos | `leafdl predict runs/apple photo1.jpg photo2.jpg` |
 # | share the model | `leafdl export runs/apple` (writes `runs/apple.zip`: model, metadata, plots) |
 #
