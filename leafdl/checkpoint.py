@@ -29,7 +29,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
 import tempfile
@@ -40,46 +39,32 @@ from typing import Any
 import torch
 from torch import nn
 
+from leafdl.config import ARCHITECTURES
+from leafdl.errors import LeafdlError
+from leafdl.files import atomic_write, atomic_write_json, remove_stale_temporaries
+
 MODEL_FILE = "model.pth"
 METADATA_FILE = "metadata.json"
 TRAINING_STATE_FILE = "last.ckpt"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(LeafdlError, RuntimeError):
     """A checkpoint that cannot be used; the message says why and what to do."""
 
 
 # ---------------------------------------------------------------------------
-# Atomic writing
+# Atomic writing (the mechanism lives in leafdl.files)
 # ---------------------------------------------------------------------------
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Call ``write(temporary_path)``, then rename the result to ``path`` in one step."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes owner-only files; a saved model is for sharing
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> None:
     """``torch.save(obj, path)``, but atomic: readers see the old file or the new one."""
-    _atomic_write(Path(path), lambda temporary: torch.save(obj, temporary))
+    atomic_write(Path(path), lambda temporary: torch.save(obj, temporary))
 
 
-def atomic_write_json(data: dict, path: str | Path) -> None:
-    """Write ``data`` as indented JSON, atomically."""
-    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
-    _atomic_write(Path(path), lambda temporary: temporary.write_text(text, encoding="utf-8"))
+def remove_stale_run_temporaries(run_dir: str | Path) -> list[Path]:
+    """Remove the temporaries of a run killed mid-write (``.model.pth.k2x9.tmp``, ...)."""
+    return remove_stale_temporaries(Path(run_dir), (MODEL_FILE, METADATA_FILE, TRAINING_STATE_FILE))
 
 
 # ---------------------------------------------------------------------------
@@ -122,15 +107,45 @@ def save_model(run_dir: str | Path, state_dict: dict, metadata: dict) -> Path:
 
 
 def read_metadata(run_dir: str | Path) -> dict:
-    """Read ``metadata.json`` from a run folder."""
+    """Read ``metadata.json`` from a run folder, and check it says what a model needs.
+
+    A damaged file (not JSON, not text, or missing the classes, the architecture or the
+    input size) is refused with a message naming the file and what is wrong.
+    """
     path = Path(run_dir) / METADATA_FILE
-    if not path.exists():
+    if not path.is_file():
         raise CheckpointError(f"{Path(run_dir)} has no {METADATA_FILE}; is it a leafdl run folder? "
                               "Pass the --out folder of a finished `leafdl train`.")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise CheckpointError(f"{path} is not valid JSON ({error}). Train again to rewrite it.") from error
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{path} is not valid JSON text ({error}). Train again to rewrite it, "
+                              "or copy the run folder again.") from error
+    problem = _metadata_problem(metadata)
+    if problem:
+        raise CheckpointError(f"{path} is damaged: {problem}. Train again to rewrite it, "
+                              "or copy the run folder again.")
+    return metadata
+
+
+def _metadata_problem(metadata: Any) -> str | None:
+    """What makes ``metadata`` unusable, in words, or ``None``."""
+    if not isinstance(metadata, dict):
+        return f"it holds a {type(metadata).__name__}, not a JSON object"
+    classes = metadata.get("classes")
+    if not isinstance(classes, list) or len(classes) < 2 or not all(isinstance(c, str) for c in classes):
+        return '"classes" must be a list of at least two class names'
+    if metadata.get("arch") not in ARCHITECTURES:
+        return f'"arch" must name one of the architectures {", ".join(ARCHITECTURES)}'
+    spec = metadata.get("input")
+    if not isinstance(spec, dict) or not isinstance(spec.get("size"), int):
+        return '"input" must hold the image "size" in pixels'
+    for key in ("mean", "std"):
+        values = spec.get(key)
+        if values is not None and not (isinstance(values, list) and len(values) == 3
+                                       and all(isinstance(v, (int, float)) for v in values)):
+            return f'"input"."{key}" must be three numbers, one per colour channel'
+    return None
 
 
 def load_weights(model: nn.Module, state_dict: dict, *, source: str = "checkpoint") -> None:

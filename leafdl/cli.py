@@ -9,6 +9,15 @@
 
 Every hyperparameter of the document's summary table is an option with the document's
 default; ``leafdl train --help`` lists them.
+
+Errors a user can fix (a :class:`~leafdl.errors.LeafdlError`: a missing folder, a bad
+option, a broken photo, a full disk) are printed as one line, ``leafdl <command>: error:
+...``, with exit status 2. Ctrl-C exits with 130 after saying how to continue. Anything
+else is a bug and keeps its traceback.
+
+This module imports only the standard library and leafdl's light modules: torch,
+torchvision and scikit-learn take seconds to import, so each sub-command imports what it
+needs inside its handler, and ``leafdl --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -17,9 +26,37 @@ import argparse
 import sys
 from pathlib import Path
 
-from leafdl.config import TrainConfig
+from leafdl import __version__
+from leafdl.config import ARCH_CHOICES, TrainConfig
+from leafdl.errors import LeafdlError
 
 DEFAULTS = TrainConfig()
+EXIT_ERROR = 2          # the user's input cannot be used
+EXIT_INTERRUPTED = 130  # Ctrl-C, by the shell's convention (128 + SIGINT)
+
+
+def whole_number(minimum: int):
+    """An argparse ``type`` that accepts whole numbers from ``minimum`` up."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def positive_number(text: str) -> float:
+    """An argparse ``type`` for a number above zero (a timeout, a learning rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
 
 
 def _add_data_commands(commands) -> None:
@@ -27,7 +64,7 @@ def _add_data_commands(commands) -> None:
 
     demo = data.add_parser("demo", help="draw the synthetic demo leaf dataset (no download)")
     demo.add_argument("out_dir", type=Path)
-    demo.add_argument("--per-class", type=int, default=100, help="images per class (default: 100)")
+    demo.add_argument("--per-class", type=whole_number(1), default=100, help="images per class (default: 100)")
     demo.add_argument("--seed", type=int, default=0, help="random seed; same seed, same files (default: 0)")
     demo.set_defaults(handler=_demo)
 
@@ -51,7 +88,7 @@ def _add_train_command(commands) -> None:
     train.add_argument("--patience", type=int, default=DEFAULTS.max_patience, help="early-stopping patience")
     train.add_argument("--valid", type=float, default=DEFAULTS.valid_split, help="validation share when splitting")
     train.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    train.add_argument("--arch", default=DEFAULTS.arch, choices=["auto", "mobilenet_v2", "efficientnet_lite0"])
+    train.add_argument("--arch", default=DEFAULTS.arch, choices=ARCH_CHOICES)
     train.add_argument("--img-size", type=int, default=DEFAULTS.img_size)
     train.add_argument("--crop-scale-min", type=float, default=DEFAULTS.crop_scale_min,
                        help="smallest share of a photo's area a training crop keeps (0.35 for field photos)")
@@ -63,7 +100,7 @@ def _add_train_command(commands) -> None:
     train.add_argument("--backbone-lr", type=float, default=DEFAULTS.backbone_lr,
                        help="fine-tune: learning rate of the unfrozen blocks")
     train.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    train.add_argument("--workers", type=int, default=None, help="DataLoader worker processes (default: per OS)")
+    train.add_argument("--workers", type=whole_number(0), default=None, help="DataLoader worker processes (default: per OS)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.ckpt")
     train.add_argument("--skip-bad-images", action="store_true", help="leave unreadable images out instead of stopping")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -72,14 +109,13 @@ def _add_train_command(commands) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leafdl", description="Train a leaf-disease classifier with transfer learning.")
-    from leafdl import __version__
     parser.add_argument("--version", action="version", version=f"leafdl {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_data_commands(commands)
 
     weights = commands.add_parser("weights", help="pretrained weights").add_subparsers(dest="weights_command", required=True)
     download = weights.add_parser("download", help="download MobileNetV2's ImageNet weights into torch's cache")
-    download.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the server")
+    download.add_argument("--timeout", type=positive_number, default=10.0, help="seconds to wait for the server")
     download.set_defaults(handler=_weights_download)
     status = weights.add_parser("status", help="say which pretrained weights are on this machine")
     status.set_defaults(handler=_weights_status)
@@ -89,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="classify photos with a trained run")
     predict.add_argument("run_dir", type=Path)
     predict.add_argument("images", type=Path, nargs="+")
-    predict.add_argument("--top", type=int, default=3, help="how many classes to show per image")
+    predict.add_argument("--top", type=whole_number(1), default=3, help="how many classes to show per image")
     predict.set_defaults(handler=_predict)
 
     export = commands.add_parser("export", help="zip a run's model, metadata and plots")
@@ -98,80 +134,114 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _demo(args) -> None:
+# Each handler imports what it needs when it runs (see the module docstring): that keeps
+# `leafdl --help` instant. It returns the exit status.
+
+
+def _demo(args) -> int:
     from leafdl.demo_data import make_demo_dataset
 
     out = make_demo_dataset(args.out_dir, per_class=args.per_class, seed=args.seed)
     print(f"Wrote {args.per_class} images per class to {out}")
+    return 0
 
 
-def _split(args) -> None:
+def _split(args) -> int:
     from leafdl.data import split_dataset
 
     summary = split_dataset(args.source, args.out_dir, args.valid, args.seed, skip_bad=args.skip_bad_images)
+    if summary.reused:
+        print(f"{args.out_dir} already holds this split (same images, share and seed); nothing to do.")
     print(summary)
     print(f"Wrote {args.out_dir / 'train'} and {args.out_dir / 'valid'}")
+    return 0
 
 
-def _weights_download(args) -> None:
+def _weights_download(args) -> int:
     from leafdl.weights import download_mobilenet_v2_weights
 
     path = download_mobilenet_v2_weights(timeout=args.timeout)
     print(f"MobileNetV2 ImageNet weights are in {path}; training now works offline with --arch mobilenet_v2.")
+    return 0
 
 
-def _weights_status(args) -> None:
+def _weights_status(args) -> int:
     from leafdl.weights import bundled_efficientnet_lite0_path, mobilenet_v2_weights_path
 
     mobilenet = mobilenet_v2_weights_path()
     print(f"mobilenet_v2:      {'cached' if mobilenet.exists() else 'not downloaded'} ({mobilenet})")
     print(f"efficientnet_lite0: bundled ({bundled_efficientnet_lite0_path()})")
+    return 0
 
 
-def _train(args) -> None:
-    from leafdl.pipeline import train_from_folder
-
-    config = TrainConfig(
+def train_config_from(args) -> TrainConfig:
+    """The :class:`TrainConfig` a ``leafdl train`` command line asks for; checked as it is built."""
+    return TrainConfig(
         img_size=args.img_size, batch_size=args.batch_size, epochs=args.epochs, valid_split=args.valid,
         lr=args.lr, max_patience=args.patience, seed=args.seed, arch=args.arch,
         pretrained=not args.no_pretrained, num_workers=args.workers, unfreeze=args.unfreeze,
         finetune_epochs=args.finetune_epochs, backbone_lr=args.backbone_lr, crop_scale_min=args.crop_scale_min,
     )
-    train_from_folder(args.data_dir, args.out, config, device=args.device, resume=args.resume,
-                      skip_bad=args.skip_bad_images, progress=not args.quiet)
 
 
-def _predict(args) -> None:
+def _train(args) -> int:
+    config = train_config_from(args)   # every option checked before anything is read or written
+    if args.out.exists() and not args.out.is_dir():
+        raise LeafdlError(f"--out {args.out} is a file; give a folder for the run (new, or an earlier run "
+                          "to continue with --resume).")
+    from leafdl.pipeline import train_from_folder
+
+    try:
+        train_from_folder(args.data_dir, args.out, config, device=args.device, resume=args.resume,
+                          skip_bad=args.skip_bad_images, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"\nleafdl train: interrupted. {args.out} keeps the best model so far and last.ckpt; "
+              "to finish, run the same command again with --resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _predict(args) -> int:
     from leafdl.data import readable_class_name
     from leafdl.predict import Predictor
 
     predictor = Predictor.from_run(args.run_dir)
+    failed = 0
     for image in args.images:
-        ranked = predictor.predict(image, top_k=args.top)
+        try:
+            ranked = predictor.predict(image, top_k=args.top)
+        except LeafdlError as error:
+            print(f"leafdl predict: error: {error}", file=sys.stderr)
+            failed += 1
+            continue
         print(f"{image}:")
         for name, probability in ranked:
             print(f"  {probability:6.1%}  {readable_class_name(name)}")
+    if failed:
+        print(f"leafdl predict: {failed} of {len(args.images)} image(s) could not be classified (named above).",
+              file=sys.stderr)
+        return EXIT_ERROR
+    return 0
 
 
-def _export(args) -> None:
+def _export(args) -> int:
     from leafdl.checkpoint import export_run
 
     print(f"Wrote {export_run(args.run_dir)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``leafdl`` command; returns the exit status."""
-    from leafdl.checkpoint import CheckpointError
-    from leafdl.data import DatasetError
-    from leafdl.weights import WeightsUnavailableError
-
     args = build_parser().parse_args(argv)
     try:
-        args.handler(args)
-    except (DatasetError, CheckpointError, WeightsUnavailableError, FileNotFoundError, ValueError) as error:
+        return args.handler(args)
+    except LeafdlError as error:
         print(f"leafdl {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"\nleafdl {args.command}: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -18,7 +18,26 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+
+from leafdl.errors import OptionError
+
+# The pretrained backbones leafdl can build (leafdl.models), and "auto" to choose one.
+ARCHITECTURES: tuple[str, ...] = ("mobilenet_v2", "efficientnet_lite0")
+ARCH_CHOICES: tuple[str, ...] = ("auto", *ARCHITECTURES)
+
+# Both backbones shrink an image 32-fold before the classifier: a smaller input leaves
+# the last feature map with less than one pixel.
+MIN_IMG_SIZE = 32
+
+# The command-line option of each setting, so that an error can name what to change.
+OPTION_NAMES = {
+    "img_size": "--img-size", "batch_size": "--batch-size", "epochs": "--epochs", "valid_split": "--valid",
+    "lr": "--lr", "max_patience": "--patience", "seed": "--seed", "arch": "--arch",
+    "num_workers": "--workers", "crop_scale_min": "--crop-scale-min", "unfreeze": "--unfreeze",
+    "finetune_epochs": "--finetune-epochs", "backbone_lr": "--backbone-lr",
+}
 
 
 @dataclass
@@ -65,6 +84,15 @@ class TrainConfig:
     finetune_epochs: int = 20
     backbone_lr: float = 3e-4
 
+    def __post_init__(self) -> None:
+        """Refuse values that cannot work, before anything is computed or written."""
+        problem = config_problem(self)
+        if problem:
+            name, why = problem
+            option = OPTION_NAMES.get(name)
+            where = f" (command line: {option})" if option else ""
+            raise OptionError(f"{name}{where} {why}, not {getattr(self, name)!r}.")
+
     def to_dict(self) -> dict:
         """A plain dict, for the metadata JSON."""
         return asdict(self)
@@ -74,6 +102,45 @@ class TrainConfig:
         """Rebuild a config from :meth:`to_dict`'s output, ignoring unknown keys."""
         known = {name for name in cls.__dataclass_fields__}
         return cls(**{key: value for key, value in values.items() if key in known})
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positive_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def config_problem(config: TrainConfig) -> tuple[str, str] | None:
+    """The first setting of ``config`` whose value cannot work, with why; or ``None``."""
+    checks = [
+        ("img_size", _whole(config.img_size) and config.img_size >= MIN_IMG_SIZE,
+         f"must be a whole number of pixels, at least {MIN_IMG_SIZE} (the backbones shrink images 32-fold; "
+         "224 is the document's size)"),
+        ("batch_size", _whole(config.batch_size) and config.batch_size >= 1, "must be a whole number, at least 1"),
+        ("epochs", _whole(config.epochs) and config.epochs >= 1, "must be a whole number of epochs, at least 1"),
+        ("valid_split", _positive_number(config.valid_split) and config.valid_split < 1,
+         "must be a share between 0 and 1 (the document uses 0.2)"),
+        ("lr", _positive_number(config.lr), "must be a positive number (the document uses 0.001)"),
+        ("max_patience", _whole(config.max_patience) and config.max_patience >= 1,
+         "must be a whole number of epochs, at least 1 (the document uses 7)"),
+        ("scheduler_factor", _positive_number(config.scheduler_factor) and config.scheduler_factor < 1,
+         "must be between 0 and 1 (the document uses 0.5)"),
+        ("scheduler_patience", _whole(config.scheduler_patience) and config.scheduler_patience >= 0,
+         "must be a whole number, 0 or more"),
+        ("seed", _whole(config.seed) and 0 <= config.seed < 2**32, "must be a whole number from 0 to 2**32 - 1"),
+        ("arch", config.arch in ARCH_CHOICES, f"must be one of {', '.join(ARCH_CHOICES)}"),
+        ("num_workers", config.num_workers is None or (_whole(config.num_workers) and config.num_workers >= 0),
+         "must be a whole number, 0 or more (0 loads images in the main process)"),
+        ("crop_scale_min", _positive_number(config.crop_scale_min) and config.crop_scale_min <= 1,
+         "must be a share of the image area in (0, 1] (0.08 is torchvision's default)"),
+        ("unfreeze", _whole(config.unfreeze) and config.unfreeze >= 0, "must be a whole number of blocks, 0 or more"),
+        ("finetune_epochs", _whole(config.finetune_epochs) and config.finetune_epochs >= 0,
+         "must be a whole number of epochs, 0 or more"),
+        ("backbone_lr", _positive_number(config.backbone_lr), "must be a positive number"),
+    ]
+    return next(((name, why) for name, ok, why in checks if not ok), None)
 
 
 # The document's ImageNet normalisation constants (section "Normalization").

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from leafdl.data import SPLIT_MARKER, is_split_folder, split_dataset
@@ -51,10 +52,10 @@ def demo_data(per_class: int = COURSE_PER_CLASS, seed: int = COURSE_SEED,
     marker = leaves / MARKER_FILE
     wanted = {"per_class": per_class, "seed": seed, "version": DRAWING_VERSION}
     current = json.loads(marker.read_text()) if marker.exists() else {}
-    if any(current.get(key) != value for key, value in wanted.items()):
+    if any(current.get(key) != value for key, value in wanted.items()) or not current.get("complete"):
         make_demo_dataset(leaves, per_class=per_class, seed=seed, progress=False)
         if (split / SPLIT_MARKER).exists():
-            split_dataset(leaves, split)
+            shutil.rmtree(split)  # the course's own split of the old leaves; split again below
     if not is_split_folder(split):
         split_dataset(leaves, split)
     return leaves, split

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -31,10 +32,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
+
+from leafdl.errors import LeafdlError, OptionError
+from leafdl.files import remove_stale_temporaries, staging_folder
 
 if TYPE_CHECKING:
     from leafdl.models import InputSpec
@@ -44,7 +48,7 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".t
 SPLIT_MARKER = ".leafdl-split.json"
 
 
-class DatasetError(ValueError):
+class DatasetError(LeafdlError, ValueError):
     """A dataset folder that cannot be used as it is; the message says how to fix it."""
 
 
@@ -60,9 +64,14 @@ def load_rgb(path: str | Path) -> Image.Image:
     palette (``P``), print colours (``CMYK``) and 16-bit scans (``I;16``). A pretrained
     network wants three 8-bit channels, so each is converted here. Transparent areas
     become white, like a photo on paper.
+
+    Phones store many photos sideways, with an EXIF tag that says how to turn them
+    upright; image viewers obey it, and so does this function (``ImageOps.exif_transpose``),
+    so the model sees the leaf the way you do.
     """
     with Image.open(path) as image:
         image.load()
+        ImageOps.exif_transpose(image, in_place=True)
         return _to_rgb(image)
 
 
@@ -87,7 +96,9 @@ def check_image(path: str | Path) -> str | None:
     """Return ``None`` if the file decodes as an image, else a short reason why not.
 
     JPEGs are decoded at reduced size (``Image.draft``), which reads the whole file and
-    so finds truncated ones, at a fraction of the cost of a full decode.
+    so finds truncated ones, at a fraction of the cost of a full decode. Images so large
+    that Pillow refuses them as a possible "decompression bomb" (over about 179 million
+    pixels) are reported too: shrink them before training.
     """
     path = Path(path)
     try:
@@ -96,6 +107,9 @@ def check_image(path: str | Path) -> str | None:
         with Image.open(path) as image:
             image.draft("RGB", (32, 32))
             image.load()
+    except Image.DecompressionBombError:
+        return (f"too large to open safely (over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} million pixels, "
+                "Pillow's limit against decompression bombs); shrink it, e.g. to 2000 pixels wide")
     except UnidentifiedImageError:
         return "not an image PIL can read"
     except (OSError, SyntaxError, ValueError) as error:
@@ -114,7 +128,9 @@ class FolderScan:
 
     root: Path
     images: dict[str, list[Path]]              # class name -> good image files, sorted
-    skipped: list[Path] = field(default_factory=list)  # files that are not images (.DS_Store, notes.txt)
+    skipped: list[Path] = field(default_factory=list)  # files that are not images (notes.txt)
+    hidden: list[Path] = field(default_factory=list)   # hidden files: .DS_Store, macOS's ._photo.jpg
+    broken_links: list[Path] = field(default_factory=list)  # symbolic links that point nowhere
     bad: list[tuple[Path, str]] = field(default_factory=list)  # image files that do not decode
 
     @property
@@ -124,6 +140,21 @@ class FolderScan:
     @property
     def counts(self) -> dict[str, int]:
         return {name: len(files) for name, files in sorted(self.images.items())}
+
+    def ignored(self) -> str:
+        """What was left out, in words ("2 hidden files, 1 broken link"), or ``""``."""
+        parts = [(len(self.hidden), "hidden file"), (len(self.skipped), "non-image file"),
+                 (len(self.broken_links), "broken link")]
+        return ", ".join(f"{count} {what}{'s' if count > 1 else ''}" for count, what in parts if count)
+
+
+def _is_hidden(path: Path, root: Path) -> bool:
+    """True for names starting with a dot, or inside a folder whose name does.
+
+    This covers macOS's ``.DS_Store`` and its ``._photo.jpg`` "AppleDouble" files (not
+    images, despite the ending) and Jupyter's ``.ipynb_checkpoints`` folders.
+    """
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def scan_class_folders(
@@ -137,10 +168,11 @@ def scan_class_folders(
         root/Apple_scab/img001.jpg
         root/Healthy/img004.jpg
 
-    Files without an image ending (``.DS_Store``, ``Thumbs.db``, ``notes.txt``) are
-    skipped and listed in ``skipped``. Image files that do not decode are collected
-    and reported together in one :class:`DatasetError`, unless ``skip_bad`` is set,
-    in which case they are left out and listed in ``bad``.
+    Hidden files (``.DS_Store``, ``._img001.jpg``), files without an image ending
+    (``Thumbs.db``, ``notes.txt``) and symbolic links that point nowhere are left out
+    and listed (``hidden``, ``skipped``, ``broken_links``). Image files that do not decode
+    are collected and reported together in one :class:`DatasetError`, unless ``skip_bad``
+    is set, in which case they are left out and listed in ``bad``.
 
     Raises:
         DatasetError: the folder is missing, has fewer than ``min_classes`` class
@@ -165,32 +197,57 @@ def scan_class_folders(
 
     scan = FolderScan(root=root, images={})
     for class_dir in class_dirs:
-        files = sorted(path for path in class_dir.rglob("*") if path.is_file())
+        found = []
+        for path in sorted(class_dir.rglob("*")):
+            if path.is_dir():
+                continue
+            if _is_hidden(path, class_dir):
+                scan.hidden.append(path)
+            elif not path.exists():   # a symbolic link to a file that is gone
+                scan.broken_links.append(path)
+            elif path.suffix.lower() in IMAGE_EXTENSIONS:
+                found.append(path)
+            else:
+                scan.skipped.append(path)
+        scan.images[class_dir.name] = found
+    if check_images:
+        return check_scanned_images(scan, skip_bad=skip_bad)
+    _refuse_empty_classes(scan)
+    return scan
+
+
+def check_scanned_images(scan: FolderScan, *, skip_bad: bool = False) -> FolderScan:
+    """Decode every image a listing found (:func:`check_image`) and sort out the bad ones.
+
+    Unreadable images are reported together in one :class:`DatasetError` or, with
+    ``skip_bad``, moved from ``scan.images`` to ``scan.bad``. Returns ``scan``.
+    """
+    for name, files in scan.images.items():
         good = []
         for path in files:
-            if path.suffix.lower() not in IMAGE_EXTENSIONS:
-                scan.skipped.append(path)
-                continue
-            reason = check_image(path) if check_images else None
+            reason = check_image(path)
             if reason is None:
                 good.append(path)
             else:
                 scan.bad.append((path, reason))
-        scan.images[class_dir.name] = good
-
+        scan.images[name] = good
     if scan.bad and not skip_bad:
         listing = "\n".join(f"  {path}: {reason}" for path, reason in scan.bad[:20])
         more = f"\n  ... and {len(scan.bad) - 20} more" if len(scan.bad) > 20 else ""
         raise DatasetError(
-            f"{len(scan.bad)} image file(s) in {root} cannot be read:\n{listing}{more}\n"
+            f"{len(scan.bad)} image file(s) in {scan.root} cannot be read:\n{listing}{more}\n"
             "Delete or replace them (or re-export them from your photo tool), or leave them "
             "out with skip_bad=True (command line: --skip-bad-images).")
+    _refuse_empty_classes(scan)
+    return scan
+
+
+def _refuse_empty_classes(scan: FolderScan) -> None:
     empty = [name for name, files in scan.images.items() if not files]
     if empty:
         raise DatasetError(
-            f"Class folder(s) with no readable images in {root}: {', '.join(empty)}. "
+            f"Class folder(s) with no readable images in {scan.root}: {', '.join(empty)}. "
             f"Add images ({', '.join(IMAGE_EXTENSIONS[:3])}, ...) or remove the folder(s).")
-    return scan
 
 
 def readable_class_name(folder_name: str) -> str:
@@ -219,6 +276,7 @@ class SplitSummary:
     train_counts: dict[str, int]
     valid_counts: dict[str, int]
     skipped: int = 0
+    reused: bool = False   # True when out_dir already held this very split
 
     def __str__(self) -> str:
         lines = [f"{'class':<28}{'train':>7}{'valid':>7}"]
@@ -262,59 +320,126 @@ def split_dataset(
 ) -> SplitSummary:
     """Copy a class-folder dataset into ``out_dir/train`` and ``out_dir/valid``.
 
-    The same ``seed`` gives the same split on every run. The source is only read,
-    never changed. ``out_dir`` must not be the source or lie inside it, and if it
-    already holds files, it must be a folder an earlier split made (recognised by the
-    marker file ``.leafdl-split.json``); only then are its ``train/`` and ``valid/``
-    replaced.
+    The same ``seed`` gives the same split on every run. Your files are safe:
+
+    * the source is only read, never changed;
+    * ``out_dir`` must not be the source, lie inside it or contain it (links resolved);
+    * a source that is already split (``train/`` and ``valid/``) is refused: use it as it is;
+    * ``out_dir`` must be new or empty. If it already holds *this* split (the same image
+      files, share and seed, as its marker file ``.leafdl-split.json`` proves), it is
+      kept and its summary returned (``summary.reused``); anything else is refused;
+    * the copies are made in a folder beside ``out_dir`` and renamed into place when
+      complete, so an interrupted split (Ctrl-C, a full disk) never looks like a finished one.
     """
     source, out_dir = Path(source), Path(out_dir)
-    scan = scan_class_folders(source, skip_bad=skip_bad)
     _refuse_unsafe_output(source, out_dir)
+    _refuse_split_source(source)
+    scan = scan_class_folders(source, check_images=False)
+    fingerprint = source_fingerprint(scan)
+    remove_stale_temporaries(out_dir.parent, (out_dir.name,))
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        return _reuse_split(out_dir, fingerprint, valid_fraction, seed)
 
+    check_scanned_images(scan, skip_bad=skip_bad)
     files = [path for name in scan.classes for path in scan.images[name]]
     labels = [name for name in scan.classes for _ in scan.images[name]]
     train_files, valid_files, train_labels, valid_labels = split_files(files, labels, valid_fraction, seed)
-
-    for part in ("train", "valid"):
-        if (out_dir / part).exists():
-            shutil.rmtree(out_dir / part)  # safe: _refuse_unsafe_output saw our marker
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _write_marker(out_dir, source, valid_fraction, seed)
-    for part, part_files, part_labels in (("train", train_files, train_labels),
-                                          ("valid", valid_files, valid_labels)):
-        for path, label in zip(part_files, part_labels):
-            target = out_dir / part / label / path.relative_to(source / label)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-        for name in scan.classes:  # keep a folder for every class, even if empty
-            (out_dir / part / name).mkdir(parents=True, exist_ok=True)
-
     train_counts, valid_counts = Counter(train_labels), Counter(valid_labels)
-    return SplitSummary(
+    summary = SplitSummary(
         out_dir=out_dir,
         classes=scan.classes,
         train_counts={name: train_counts[name] for name in scan.classes},
         valid_counts={name: valid_counts[name] for name in scan.classes},
         skipped=len(scan.bad),
     )
+    with staging_folder(out_dir) as staging:
+        for part, part_files, part_labels in (("train", train_files, train_labels),
+                                              ("valid", valid_files, valid_labels)):
+            for name in scan.classes:  # a folder for every class, even if empty
+                (staging / part / name).mkdir(parents=True)
+            for path, label in zip(part_files, part_labels):
+                target = staging / part / label / path.relative_to(source / label)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+        _write_marker(staging, source, fingerprint, valid_fraction, seed, summary)  # last: proof of completion
+    return summary
+
+
+def source_fingerprint(scan: FolderScan) -> str:
+    """A SHA-256 over the relative path and the bytes of every image file in a listing.
+
+    Two folders with the same fingerprint hold the same images under the same names, so
+    a split made from one is a split of the other. Reading the bytes costs a second or
+    two per thousand photos; comparing dates would be faster but not proof.
+    """
+    digest = hashlib.sha256()
+    files = sorted([*(path for files in scan.images.values() for path in files), *(p for p, _ in scan.bad)])
+    for path in files:
+        digest.update(path.relative_to(scan.root).as_posix().encode() + b"\0")
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _reuse_split(out_dir: Path, fingerprint: str, valid_fraction: float, seed: int) -> SplitSummary:
+    """The summary of the split in ``out_dir`` if it is this very split; else a clear refusal."""
+    marker = out_dir / SPLIT_MARKER
+    if not marker.is_file():
+        raise DatasetError(
+            f"The output folder {out_dir} already holds files that leafdl did not write (or a split "
+            "that never finished). leafdl never writes over a folder: choose a new or empty folder "
+            "(for `leafdl train`, another --out).")
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        made = (info["fingerprint"], info["valid_fraction"], info["seed"])
+        counts = (info["classes"], info["train_counts"], info["valid_counts"], info.get("skipped", 0))
+    except (ValueError, KeyError, TypeError) as error:
+        raise DatasetError(f"{marker} is damaged ({error}); delete {out_dir} yourself and split again.") from error
+    differences = [what for what, old, new in (("the image files", made[0], fingerprint),
+                                               ("the validation share", made[1], valid_fraction),
+                                               ("the seed", made[2], seed)) if old != new]
+    if differences:
+        raise DatasetError(
+            f"{out_dir} already holds a split of other data or settings: {' and '.join(differences)} "
+            f"differ (it was split from {info.get('source')} with valid {made[1]}, seed {made[2]}). "
+            "leafdl never writes over an earlier split: choose a new folder (for `leafdl train`, another "
+            f"--out), or delete {out_dir} yourself to split again.")
+    classes, train_counts, valid_counts, skipped = counts
+    return SplitSummary(out_dir, classes, train_counts, valid_counts, skipped, reused=True)
 
 
 def _refuse_unsafe_output(source: Path, out_dir: Path) -> None:
     source_real, out_real = source.resolve(), out_dir.resolve()
-    if out_real == source_real or source_real in out_real.parents:
+    if out_real == source_real or source_real in out_real.parents or out_real in source_real.parents:
         raise DatasetError(
-            f"The output folder {out_dir} is the source folder or inside it; the split would mix "
-            f"copies into your data. Choose a folder outside {source}, e.g. {source.parent / (source.name + '-split')}.")
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / SPLIT_MARKER).exists():
-        raise DatasetError(
-            f"The output folder {out_dir} already holds files that leafdl did not write. "
-            "leafdl never overwrites folders it did not create: choose a new or empty folder.")
+            f"The output folder {out_dir} is the source folder {source}, lies inside it or contains it; "
+            "a split there would mix copies into your photos or write over them. Choose a folder "
+            f"outside both, e.g. {source.parent / (source.name + '-split')}.")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DatasetError(f"The output folder {out_dir} is a file. Choose a folder (new or empty).")
 
 
-def _write_marker(out_dir: Path, source: Path, valid_fraction: float, seed: int) -> None:
-    info = {"source": str(source), "valid_fraction": valid_fraction, "seed": seed,
-            "written_by": "leafdl split_dataset"}
+def _refuse_split_source(source: Path) -> None:
+    """Refuse to split a folder that is itself a split: its classes would be train and valid."""
+    if (source / SPLIT_MARKER).exists() or (
+            is_split_folder(source) and _class_names(source / "train") == _class_names(source / "valid")):
+        raise DatasetError(
+            f"{source} is already split into train/ and valid/. Use it as it is: `leafdl train {source}` "
+            "trains on its train/ and validates on its valid/, and build_dataloaders reads it directly.")
+
+
+def _class_names(folder: Path) -> set[str]:
+    return {entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith(".")}
+
+
+def _write_marker(out_dir: Path, source: Path, fingerprint: str, valid_fraction: float, seed: int,
+                  summary: SplitSummary) -> None:
+    info = {"written_by": "leafdl split_dataset", "source": str(source.resolve()), "fingerprint": fingerprint,
+            "valid_fraction": valid_fraction, "seed": seed, "classes": summary.classes,
+            "train_counts": summary.train_counts, "valid_counts": summary.valid_counts,
+            "skipped": summary.skipped}
     (out_dir / SPLIT_MARKER).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
@@ -348,7 +473,7 @@ def train_transforms(spec: InputSpec, crop_scale_min: float = 0.08) -> transform
     diseased leaf at all. Raise it (0.35, say) for such photos.
     """
     if not 0 < crop_scale_min <= 1:
-        raise ValueError(f"crop_scale_min must be a share of the image area in (0, 1], not {crop_scale_min}.")
+        raise OptionError(f"crop_scale_min must be a share of the image area in (0, 1], not {crop_scale_min}.")
     return transforms.Compose([
         transforms.RandomResizedCrop(spec.size, scale=(crop_scale_min, 1.0), interpolation=_interpolation(spec)),
         transforms.RandomHorizontalFlip(),

@@ -51,6 +51,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from leafdl.errors import LeafdlError, OptionError
+
 DEMO_CLASSES: tuple[str, ...] = ("Apple_scab", "Black_rot", "Cedar_apple_rust", "Healthy")
 
 # File names inside each class folder: Apple_scab/scab_0000.jpg, ...
@@ -720,6 +722,10 @@ def draw_leaf(class_name: str, rng: np.random.Generator, size: int = 256) -> Ima
     return Image.merge("RGB", [Image.fromarray(plane) for plane in planes])
 
 
+class DemoDataError(LeafdlError, ValueError):
+    """The demo data set cannot be written where it was asked for; the message says why."""
+
+
 def _image_rng(seed: int, class_index: int, index: int) -> np.random.Generator:
     """The generator for one image: depends on (seed, class, index) and nothing else."""
     return np.random.default_rng([seed, class_index, index])
@@ -728,9 +734,9 @@ def _image_rng(seed: int, class_index: int, index: int) -> np.random.Generator:
 def _check_output_folder(out_dir: Path) -> None:
     """Refuse to write into a folder that holds something other than a demo data set."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"{out_dir} is a file, not a folder: choose a folder for the demo data set.")
+        raise DemoDataError(f"{out_dir} is a file, not a folder: choose a folder for the demo data set.")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER_FILE).is_file():
-        raise ValueError(
+        raise DemoDataError(
             f"{out_dir} is not empty and was not made by make_demo_dataset (it has no {MARKER_FILE}). "
             "To protect your files nothing was written. Choose a new or empty folder, "
             "for example data/demo, or delete this one yourself if you no longer need it."
@@ -771,7 +777,7 @@ def make_demo_dataset(
         ``out_dir`` as a :class:`~pathlib.Path`.
 
     Raises:
-        ValueError: if ``out_dir`` is not empty and was not made by this function.
+        DemoDataError: if ``out_dir`` is not empty and was not made by this function.
 
     Example:
         >>> make_demo_dataset("data/demo", per_class=20, progress=False)
@@ -781,15 +787,16 @@ def make_demo_dataset(
 
     out_dir = Path(out_dir)
     if per_class < 1:
-        raise ValueError(f"per_class must be at least 1, got {per_class}.")
+        raise OptionError(f"per_class must be at least 1, got {per_class}.")
     if size < 32:
-        raise ValueError(f"size={size} is too small to show a leaf's lesions: use 32 pixels or more (256 is usual).")
+        raise OptionError(f"size={size} is too small to show a leaf's lesions: use 32 pixels or more (256 is usual).")
     _check_output_folder(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    # The marker goes first: a run that is interrupted leaves a folder that may be redrawn.
+    # The marker goes first, saying "not complete": an interrupted run leaves a folder that
+    # may be redrawn, and that nobody mistakes for a finished one.
     marker = {"seed": int(seed), "per_class": int(per_class), "size": int(size), "classes": list(DEMO_CLASSES),
-              "version": DRAWING_VERSION}
-    (out_dir / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+              "version": DRAWING_VERSION, "complete": False}
+    _write_marker(out_dir, marker)
 
     with tqdm(total=per_class * len(DEMO_CLASSES), desc="Drawing demo leaves", disable=not progress) as bar:
         for class_index, class_name in enumerate(DEMO_CLASSES):
@@ -809,4 +816,9 @@ def make_demo_dataset(
             for old in [*class_dir.glob(f"{prefix}_*.jpg"), *class_dir.glob(f"{prefix}_*.jpg.partial")]:
                 if old.name not in written:
                     old.unlink()
+    _write_marker(out_dir, {**marker, "complete": True})
     return out_dir
+
+
+def _write_marker(out_dir: Path, marker: dict) -> None:
+    (out_dir / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")

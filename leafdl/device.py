@@ -32,6 +32,8 @@ import sys
 
 import torch
 
+from leafdl.errors import OptionError
+
 
 def pick_device(preference: str = "auto") -> torch.device:
     """Return the device to train on: CUDA, then Apple MPS, then the CPU.
@@ -41,17 +43,21 @@ def pick_device(preference: str = "auto") -> torch.device:
             to force one.
 
     Raises:
-        ValueError: when a GPU is asked for by name but is not available here.
+        OptionError: when the name is not a device, or names a GPU that is not available here.
     """
     if preference != "auto":
-        device = torch.device(preference)
+        try:
+            device = torch.device(preference)
+        except RuntimeError:
+            raise OptionError(f"--device {preference!r} is not a device name: use auto, cpu, cuda, "
+                              "cuda:1 or mps.") from None
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
+            raise OptionError(
                 f"Device {preference!r} was asked for, but PyTorch sees no CUDA GPU here. "
                 "Use --device cpu (or leave it on auto)."
             )
         if device.type == "mps" and not _mps_available():
-            raise ValueError(
+            raise OptionError(
                 f"Device {preference!r} was asked for, but Apple MPS is not available here. "
                 "Use --device cpu (or leave it on auto)."
             )

@@ -309,6 +309,8 @@ def fit(
     history = History()
     best_state = copy.deepcopy(model.state_dict())
     start_stage, start_stage_epoch, saved = 0, 0, None
+    if run_dir is not None:
+        checkpoint.remove_stale_run_temporaries(run_dir)   # left by a run killed mid-write
     if resume:
         if run_dir is None:
             raise ValueError("resume=True needs the run_dir to resume from.")

@@ -47,7 +47,7 @@ import torch
 from torch import nn
 from torchvision import models
 
-from leafdl.config import IMAGENET_MEAN, IMAGENET_STD
+from leafdl.config import ARCHITECTURES, IMAGENET_MEAN, IMAGENET_STD
 from leafdl.weights import (
     bundled_efficientnet_lite0_path,
     download_mobilenet_v2_weights,
@@ -56,7 +56,6 @@ from leafdl.weights import (
     mobilenet_v2_weights_path,
 )
 
-ARCHITECTURES = ("mobilenet_v2", "efficientnet_lite0")
 
 # Seconds build_model waits for download.pytorch.org before giving up (offline: at once).
 DOWNLOAD_TIMEOUT_S = 2.0

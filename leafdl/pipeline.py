@@ -18,18 +18,21 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+import matplotlib.pyplot as plt
 import torch
 
+from leafdl import plots
 from leafdl.config import TrainConfig
-from leafdl.data import (SPLIT_MARKER, DataLoaders, build_dataloaders, is_split_folder,
-                         scan_class_folders, split_dataset)
+from leafdl.data import DataLoaders, build_dataloaders, is_split_folder, scan_class_folders, split_dataset
 from leafdl.device import describe_device, pick_device
 from leafdl.engine import History, fit
+from leafdl.files import atomic_write
 from leafdl.metrics import Predictions, collect_predictions, interpret_gap
+from leafdl.models import build_model, count_parameters
 
 SPLIT_SUBFOLDER = "split"
 
@@ -50,21 +53,24 @@ def prepare_data(data_dir: str | Path, run_dir: str | Path, config: TrainConfig,
 
     A folder that already holds ``train/`` and ``valid/`` is used as it is. A folder of
     class folders is split into ``run_dir/split`` (copies; your photos are not touched).
+    A split already there is used again only if it provably came from the same image
+    files with the same validation share and seed; otherwise the run is refused, with
+    what differs (see :func:`leafdl.data.split_dataset`).
     """
     data_dir, run_dir = Path(data_dir), Path(run_dir)
     if is_split_folder(data_dir):
         log(f"Using the existing split in {data_dir} (train/ and valid/).")
         return data_dir
     split_dir = run_dir / SPLIT_SUBFOLDER
-    # Only a listing here: split_dataset decodes every image once, and the loaders
-    # check the copies they read.
-    scan = scan_class_folders(data_dir, check_images=False)
+    scan = scan_class_folders(data_dir, check_images=False)   # a listing; split_dataset decodes
+    ignored = scan.ignored()
     log(f"Found {len(scan.classes)} classes, {sum(scan.counts.values())} image files in {data_dir}"
-        + (f" ({len(scan.skipped)} non-image files ignored)" if scan.skipped else "") + ".")
-    if is_split_folder(split_dir) and (split_dir / SPLIT_MARKER).exists():
-        log(f"Re-using the split in {split_dir}.")
+        + (f" (ignored: {ignored})" if ignored else "") + ".")
+    summary = split_dataset(data_dir, split_dir, config.valid_split, config.seed, skip_bad=skip_bad)
+    if summary.reused:
+        log(f"Re-using the split in {split_dir}: it was made from these same image files with "
+            f"valid {config.valid_split} and random_state={config.seed}.")
     else:
-        summary = split_dataset(data_dir, split_dir, config.valid_split, config.seed, skip_bad=skip_bad)
         log(f"Split {config.valid_split:.0%} for validation (random_state={config.seed}) into {split_dir}"
             + (f" ({summary.skipped} unreadable images left out)" if summary.skipped else "") + ":")
         log(str(summary))
@@ -81,10 +87,12 @@ def train_from_folder(
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> RunResult:
-    """Run the whole pipeline and write the run folder; see the module docstring."""
-    from leafdl import plots
-    from leafdl.models import build_model, count_parameters
+    """Run the whole pipeline and write the run folder; see the module docstring.
 
+    Ctrl-C during training keeps the best model so far (and ``last.ckpt``), draws the
+    curves of the epochs that ran, and raises ``KeyboardInterrupt`` again so the caller
+    stops; ``resume=True`` continues such a run.
+    """
     config = config or TrainConfig()
     run_dir = Path(run_dir)
     device = device if isinstance(device, torch.device) else pick_device(device)
@@ -98,7 +106,7 @@ def train_from_folder(
     counts = count_parameters(model)
     log(f"Parameters: {counts.total:,} in all, {counts.trainable:,} trainable. Input: {spec.size} px, "
         f"normalised with mean {spec.mean} and std {spec.std}.")
-    config.arch = model.arch  # record what "auto" became, so --resume builds the same model
+    config = replace(config, arch=model.arch)  # record what "auto" became, so --resume builds the same model
 
     loaders = build_dataloaders(split_dir, spec, batch_size=config.batch_size, num_workers=config.num_workers,
                                 pin_memory=device.type == "cuda", seed=config.seed, skip_bad=skip_bad,
@@ -107,15 +115,18 @@ def train_from_folder(
         f"{len(loaders.train)} batches of {config.batch_size} per epoch.")
     history = fit(model, loaders, config, device=device, run_dir=run_dir, resume=resume,
                   progress=progress, log=log)
+    title = f"{model.arch} on {Path(data_dir).name}"
+    if history.interrupted:
+        if history.epochs:
+            plt.close(plots.plot_history(history, save_to=run_dir / "metrics.png", title=title))
+        raise KeyboardInterrupt
 
     predictions = collect_predictions(model, loaders.valid, device, loaders.classes, progress=progress)
-    plots.plot_history(history, save_to=run_dir / "metrics.png", title=f"{model.arch} on {Path(data_dir).name}")
-    plots.plot_confusion_matrix(predictions.confusion_matrix(), loaders.classes,
-                                save_to=run_dir / "confusion_matrix.png")
-    import matplotlib.pyplot as plt
-    plt.close("all")
+    plt.close(plots.plot_history(history, save_to=run_dir / "metrics.png", title=title))
+    plt.close(plots.plot_confusion_matrix(predictions.confusion_matrix(), loaders.classes,
+                                          save_to=run_dir / "confusion_matrix.png"))
     report = predictions.report()
-    (run_dir / "report.txt").write_text(report, encoding="utf-8")
+    atomic_write(run_dir / "report.txt", lambda temporary: temporary.write_text(report, encoding="utf-8"))
 
     if history.best_epoch:
         gap = history.gap[history.best_epoch - 1]

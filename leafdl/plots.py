@@ -25,13 +25,14 @@ import torch
 from matplotlib.figure import Figure
 
 from leafdl.data import readable_class_name
+from leafdl.files import atomic_write
 
 
 def _finish(fig: Figure, save_to: str | Path | None) -> Figure:
     fig.tight_layout()
     if save_to is not None:
-        Path(save_to).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(save_to, dpi=100)
+        save_to = Path(save_to)
+        atomic_write(save_to, lambda temporary: fig.savefig(temporary, dpi=100, format=save_to.suffix[1:] or "png"))
     return fig
 
 

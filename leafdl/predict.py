@@ -21,7 +21,9 @@ import torch
 from torch import nn
 
 from leafdl.checkpoint import load_model
-from leafdl.data import check_image, eval_transforms, load_rgb
+from leafdl.data import DatasetError, check_image, eval_transforms, load_rgb
+from leafdl.errors import OptionError
+from leafdl.models import InputSpec
 
 
 @dataclass
@@ -36,8 +38,6 @@ class Predictor:
     @classmethod
     def from_run(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> "Predictor":
         """Load the best model of a ``leafdl train`` run folder."""
-        from leafdl.models import InputSpec
-
         model, metadata = load_model(run_dir, device)
         spec = InputSpec.from_dict(metadata["input"])
         return cls(model, list(metadata["classes"]), eval_transforms(spec), torch.device(device))
@@ -45,14 +45,18 @@ class Predictor:
     @torch.no_grad()
     def probabilities(self, image_path: str | Path) -> torch.Tensor:
         """Softmax probabilities over the classes for one image file."""
+        if not Path(image_path).is_file():
+            raise DatasetError(f"Cannot predict {image_path}: no such file. Check the path.")
         reason = check_image(image_path)
         if reason is not None:
-            raise ValueError(f"Cannot predict {image_path}: {reason}. Pass a JPEG or PNG photo.")
+            raise DatasetError(f"Cannot predict {image_path}: {reason}. Pass a JPEG or PNG photo.")
         batch = self.transform(load_rgb(image_path)).unsqueeze(0).to(self.device)
         return torch.softmax(self.model(batch), dim=1)[0].cpu()
 
     def predict(self, image_path: str | Path, top_k: int = 3) -> list[tuple[str, float]]:
         """The ``top_k`` most likely classes for one image, most likely first."""
+        if top_k < 1:
+            raise OptionError(f"top_k (command line: --top) must be at least 1, not {top_k}.")
         probabilities = self.probabilities(image_path)
         values, indices = probabilities.topk(min(top_k, len(self.classes)))
         return [(self.classes[index], float(value)) for value, index in zip(values, indices)]

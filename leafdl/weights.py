@@ -36,6 +36,8 @@ from urllib.request import Request, urlopen
 
 import torch
 
+from leafdl.errors import LeafdlError
+
 # torch.hub's convention (torch.hub.HASH_REGEX): a checkpoint's file name carries the first
 # hex digits of its SHA-256, e.g. "mobilenet_v2-7ebf99e0.pth" -> "7ebf99e0".
 HASH_IN_FILE_NAME = re.compile(r"-([a-f0-9]+)\.")
@@ -48,7 +50,7 @@ OFFLINE_ADVICE = (
 )
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(LeafdlError, RuntimeError):
     """Pretrained weights could not be found, downloaded or read.
 
     The message says what happened, where the file was looked for, and what to do next.

@@ -131,7 +131,9 @@ def test_non_image_files_are_skipped(tmp_path):
         (root / "a" / junk).write_bytes(b"junk")
     scan = scan_class_folders(root)
     assert scan.counts == {"a": 3, "b": 3}
-    assert sorted(p.name for p in scan.skipped) == [".DS_Store", "Thumbs.db", "desktop.ini", "notes.txt"]
+    assert sorted(p.name for p in scan.skipped) == ["Thumbs.db", "desktop.ini", "notes.txt"]
+    assert [p.name for p in scan.hidden] == [".DS_Store"]
+    assert scan.ignored() == "1 hidden file, 3 non-image files"
     dataset = image_folder(root)
     assert len(dataset) == 6
 
