@@ -173,7 +173,7 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> tuple
     Reads ``metadata.json`` to build the same architecture with the same number of
     classes, then loads ``model.pth`` safely into it.
     """
-    from leafdl.models import build_model  # here, so importing this module stays light
+    from leafdl.models import build_model  # here: models imports weights, which imports this module
 
     metadata = read_metadata(run_dir)
     model, _ = build_model(len(metadata["classes"]), arch=metadata["arch"], pretrained=False,

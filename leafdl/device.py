@@ -8,7 +8,7 @@ The document picks its device in one line::
 recent Mac gets the fast path too. Everything else in leafdl moves tensors with
 ``.to(device)`` exactly as the document does.
 
-:func:`tune_cpu_for_training` holds the one CPU setting that is not obvious: on Linux,
+:func:`tune_cpu_allocator` holds the one CPU setting that is not obvious: on Linux,
 glibc's ``malloc`` hands every allocation above its *mmap threshold* back to the kernel
 as soon as it is freed. One batch of activations at 224 px is larger than that threshold,
 so without tuning every batch maps and unmaps fresh memory pages, and page faults eat a

@@ -27,19 +27,17 @@ from tqdm.auto import tqdm
 from leafdl.data import readable_class_name
 
 
-def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
-    """Fraction of predictions equal to the labels: correct / total."""
-    if len(labels) == 0:
-        raise ValueError("accuracy of zero samples is undefined")
-    return (predictions == labels).float().mean().item()
+# The document's "Overfitting Detection" table: above these gaps, mild and significant overfitting.
+GAP_MILD = 0.1
+GAP_SIGNIFICANT = 0.2
 
 
 def interpret_gap(gap: float) -> str:
     """The document's reading of ``train_acc - val_acc``."""
-    if gap > 0.2:
-        return "significant overfitting (gap > 0.2)"
-    if gap > 0.1:
-        return "mild overfitting (gap > 0.1)"
+    if gap > GAP_SIGNIFICANT:
+        return f"significant overfitting (gap > {GAP_SIGNIFICANT})"
+    if gap > GAP_MILD:
+        return f"mild overfitting (gap > {GAP_MILD})"
     return "good generalisation (gap about 0)"
 
 

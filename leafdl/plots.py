@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 
 from leafdl.data import readable_class_name
 from leafdl.files import atomic_write
+from leafdl.metrics import GAP_MILD, GAP_SIGNIFICANT
 
 
 def _finish(fig: Figure, save_to: str | Path | None) -> Figure:
@@ -58,9 +59,9 @@ def plot_history(history, save_to: str | Path | None = None, title: str = "") ->
     lr_ax.set(title="Learning rate", xlabel="epoch", ylabel="lr", yscale="log")
 
     gap = np.asarray(history.gap)
-    colors = ["tab:green" if g <= 0.1 else "tab:orange" if g <= 0.2 else "tab:red" for g in gap]
+    colors = ["tab:green" if g <= GAP_MILD else "tab:orange" if g <= GAP_SIGNIFICANT else "tab:red" for g in gap]
     gap_ax.bar(epochs, gap, color=colors)
-    for level, label in ((0.1, "mild (0.1)"), (0.2, "significant (0.2)")):
+    for level, label in ((GAP_MILD, f"mild ({GAP_MILD})"), (GAP_SIGNIFICANT, f"significant ({GAP_SIGNIFICANT})")):
         gap_ax.axhline(level, color="grey", linestyle="--", linewidth=1)
         gap_ax.text(epochs[0] - 0.4 if len(epochs) else 0, level, label, va="bottom", fontsize=8, color="grey")
     gap_ax.set(title="Gap: train acc - valid acc", xlabel="epoch", ylabel="gap")

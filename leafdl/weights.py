@@ -36,6 +36,7 @@ from urllib.request import Request, urlopen
 
 import torch
 
+from leafdl.checkpoint import CheckpointError, safe_torch_load
 from leafdl.errors import LeafdlError
 
 # torch.hub's convention (torch.hub.HASH_REGEX): a checkpoint's file name carries the first
@@ -270,10 +271,14 @@ def load_state_dict_file(path: Path) -> dict[str, torch.Tensor]:
     makes a file saved on a GPU machine load on a laptop.
     """
     path = Path(path)
+    if not path.is_file():
+        raise WeightsUnavailableError(f"No weights file at {path}. {OFFLINE_ADVICE}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError as error:
-        raise WeightsUnavailableError(f"No weights file at {path}. {OFFLINE_ADVICE}") from error
+        return safe_torch_load(path)
+    except CheckpointError as error:   # truncated, or not a checkpoint at all
+        raise WeightsUnavailableError(
+            f"Could not read the weights file {path}: it may be incomplete or damaged; delete it "
+            f"and download it again. ({error})") from error
     except Exception as error:  # truncated or not a checkpoint at all
         raise WeightsUnavailableError(
             f"Could not read the weights file {path}: {error}. "
