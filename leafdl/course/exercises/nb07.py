@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import torch
 from torch import nn, optim
 
 from leafdl.config import TrainConfig

@@ -5,7 +5,7 @@ Each prints its verdict and returns a :class:`~leafdl.course.exercises.common.Ch
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
