@@ -34,8 +34,6 @@ CORRECT, NOT_YET, NOT_DONE = "correct", "not yet", "not done"
 
 
 @dataclass(frozen=True)
-
-
 class CheckResult:
     """The verdict of one self-check: ``status`` is "correct", "not yet" or "not done"."""
 
@@ -53,8 +51,6 @@ class CheckResult:
         """Jupyter shows nothing for a result: the verdict is already printed above it."""
 
 
-
-
 def report(correct: bool, why: str, hint: str) -> CheckResult:
     """Print the verdict of a self-check and return it."""
     if correct:
@@ -65,13 +61,9 @@ def report(correct: bool, why: str, hint: str) -> CheckResult:
     return CheckResult(CORRECT if correct else NOT_YET, message)
 
 
-
-
 def wrong(hint: str) -> CheckResult:
     """Print and return a "Not yet" verdict with this hint."""
     return report(False, "", hint)
-
-
 
 
 def not_done(what: str) -> CheckResult:
@@ -81,15 +73,11 @@ def not_done(what: str) -> CheckResult:
     return CheckResult(NOT_DONE, message)
 
 
-
-
 def not_answered(answer: Any, what: str) -> CheckResult | None:
     """The "not done yet" verdict when ``answer`` is still the placeholder ``None``, else None."""
     if answer is None or answer is ...:
         return not_done(f"replace None with {what}")
     return None
-
-
 
 
 def close_to(answer: Any, expected: float, tolerance: float = 1e-6) -> bool:
@@ -100,16 +88,12 @@ def close_to(answer: Any, expected: float, tolerance: float = 1e-6) -> bool:
         return False
 
 
-
-
 class StudentCodeFailed(Exception):
     """The student's function raised: carries the verdict to return."""
 
     def __init__(self, result: CheckResult) -> None:
         super().__init__(result.message)
         self.result = result
-
-
 
 
 def call_student(function: Callable, *args: Any, advice: dict[type, str] | None = None, **kwargs: Any) -> Any:
@@ -133,8 +117,6 @@ def call_student(function: Callable, *args: Any, advice: dict[type, str] | None 
         raise StudentCodeFailed(wrong(f"{name} raised {type(error).__name__}: {error}{extra}")) from None
 
 
-
-
 def checked(check: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
     """Decorator for checks of student code: a :class:`StudentCodeFailed` becomes its verdict."""
     @functools.wraps(check)
@@ -146,11 +128,7 @@ def checked(check: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
     return run
 
 
-
-
 # --- Real objects for the checks: demo leaves, a tiny network, a loader ---------------
-
-
 
 
 def demo_leaves() -> Path:
@@ -158,15 +136,11 @@ def demo_leaves() -> Path:
     return demo_data()[0]
 
 
-
-
 def demo_images(per_class: int) -> dict[str, list[Path]]:
     """The first ``per_class`` images of each class of the course's demo leaves (made if missing)."""
     leaves = demo_leaves()
     scan = scan_class_folders(leaves, check_images=False)
     return {name: scan.images[name][:per_class] for name in scan.classes}
-
-
 
 
 def leaf_batches(per_class: int = 3, img_size: int = 32, batch_size: int = 5) -> DataLoader:
@@ -188,8 +162,6 @@ def leaf_batches(per_class: int = 3, img_size: int = 32, batch_size: int = 5) ->
     return DataLoader(dataset, batch_size=batch_size, shuffle=False)
 
 
-
-
 def tiny_net(num_classes: int = 4, seed: int = 0) -> nn.Module:
     """A real (tiny) CNN with BatchNorm and Dropout, so train and eval mode differ."""
     with torch.random.fork_rng(devices=[]):   # leave the notebook's random numbers as they were
@@ -200,14 +172,10 @@ def tiny_net(num_classes: int = 4, seed: int = 0) -> nn.Module:
         )
 
 
-
-
 def same_weights(first: dict, second: dict, tolerance: float = 1e-6) -> bool:
     """True when two state_dicts hold the same tensors (within ``tolerance``)."""
     return first.keys() == second.keys() and all(
         torch.allclose(first[key].float(), second[key].float(), atol=tolerance) for key in first)
-
-
 
 
 def snapshot(model: nn.Module) -> dict:

@@ -16,8 +16,6 @@ from leafdl.course.exercises.common import (CheckResult, call_student, checked, 
 from leafdl.data import scan_class_folders
 
 
-
-
 def _demo_image_count() -> int:
     return sum(scan_class_folders(demo_leaves(), check_images=False).counts.values())
 
@@ -29,8 +27,6 @@ COUNT_LAYOUT = {"Apple_scab": 3, "Black_rot": 2, "Cedar_apple_rust": 4, "Healthy
 
 
 @checked
-
-
 def check_count_images(count_images: Callable[[Path], dict]) -> CheckResult:
     """Notebook 00, exercise 1: ``count_images(folder)`` returns ``{class folder: number of images}``.
 
@@ -67,8 +63,6 @@ def check_count_images(count_images: Callable[[Path], dict]) -> CheckResult:
     return report(real == expected,
                   f"on the demo leaves your function counts {sum(real.values())} images: {real}.",
                   f"right on a small folder, but on the demo leaves it gives {real} instead of {expected}.")
-
-
 
 
 def check_demo_validation_images(answer: Any) -> CheckResult:

@@ -13,8 +13,6 @@ import torch
 from leafdl.course.exercises.common import CheckResult, call_student, checked, close_to, not_answered, report, wrong
 
 
-
-
 def check_matmul_flops(answer: Any, n: int = 512) -> CheckResult:
     """Notebook 01, exercise 1: floating-point operations in an (n x n) @ (n x n) product."""
     missing = not_answered(answer, f"the number of FLOPs for n = {n}")
@@ -39,8 +37,6 @@ MACHINE_NAMES = {(True, False): "a PC with an NVIDIA GPU", (False, True): "an Ap
 
 
 @checked
-
-
 def check_choose_device(choose_device: Callable[[], torch.device]) -> CheckResult:
     """Notebook 01, exercise 2: ``choose_device()`` returns CUDA, else Apple's MPS, else the CPU.
 

@@ -30,8 +30,6 @@ def check_validation_size(answer: Any, n_images: int = 1001, test_size: float = 
                   f"multiply {n_images} by {test_size}; train_test_split rounds the held-out part up.")
 
 
-
-
 def check_stratified_rare_class(answer: Any, common: int = 90, rare: int = 10, test_size: float = 0.2) -> CheckResult:
     """Notebook 02, exercise 2: how many images of a rare class a stratified split holds out."""
     missing = not_answered(answer, "the number of rare-class images in validation")
@@ -51,8 +49,6 @@ def check_stratified_rare_class(answer: Any, common: int = 90, rare: int = 10, t
 SPLIT_LAYOUT = {"Apple_scab": 10, "Black_rot": 10, "Cedar_apple_rust": 5, "Healthy": 5}
 
 
-
-
 def _listing(folder: Path) -> dict[str, set[str]]:
     """``{"train": {"Black_rot/x.jpg", ...}, "valid": {...}}``: what a split folder holds."""
     return {part: {path.relative_to(folder / part).as_posix() for path in (folder / part).rglob("*") if path.is_file()}
@@ -60,8 +56,6 @@ def _listing(folder: Path) -> dict[str, set[str]]:
 
 
 @checked
-
-
 def check_split_and_copy(split_and_copy: Callable[[list, list, Path], None]) -> CheckResult:
     """Notebook 02, exercise 3: ``split_and_copy(files, labels, out_dir)``, the document's split, stratified.
 

@@ -30,14 +30,10 @@ def check_last_batch_size(answer: Any, n_images: int = 1000, batch_size: int = 3
                   f"count the full batches of {batch_size} first; the last batch gets what is left.")
 
 
-
-
 def _leaf_and_black() -> tuple[Image.Image, Image.Image]:
     """A real demo leaf, and a black image of the same size (black stays black under every augmentation)."""
     leaf = load_rgb(next(iter(demo_images(1).values()))[0])
     return leaf, Image.new("RGB", leaf.size)
-
-
 
 
 def _outputs(transform, image, seeds=(1, 2)) -> list:
@@ -50,14 +46,10 @@ def _outputs(transform, image, seeds=(1, 2)) -> list:
     return results
 
 
-
-
 ORDER_ADVICE = "crops and flips work on PIL images, Normalize on tensors: ToTensor() goes between them"
 
 
 @checked
-
-
 def check_make_transforms(make_transforms: Callable[[int], tuple], img_size: int = 64) -> CheckResult:
     """Notebook 03, exercise 2: ``make_transforms(img_size)`` returns ``(train_transform, valid_transform)``.
 

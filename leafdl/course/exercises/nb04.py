@@ -39,16 +39,12 @@ def check_separable_conv_weights(answer: Any, c_in: int = 16, c_out: int = 32, k
                   f"pointwise: a 1x1 filter for each (input, output) pair ({c_in}*{c_out}). Add them.")
 
 
-
-
 def _leaf_batch(img_size: int = 64) -> torch.Tensor:
     """One real demo leaf per class, as a normalised batch."""
     return next(iter(leaf_batches(per_class=1, img_size=img_size, batch_size=4)))[0]
 
 
 @checked
-
-
 def check_prepare_model(prepare_model: Callable[[nn.Module, int], nn.Module]) -> CheckResult:
     """Notebook 04, exercise 2: ``prepare_model(model, num_classes)`` freezes the features and replaces the classifier.
 

@@ -33,8 +33,6 @@ def check_iterations_per_epoch(answer: Any, images: int = 1500, batch_size: int 
                   "the images left over still need a (smaller) batch, so round up.")
 
 
-
-
 def check_cross_entropy(answer: Any, logits: tuple[float, ...] = (2.0, 1.0, 0.1), true_class: int = 1) -> CheckResult:
     """Notebook 05, exercise 2: the cross-entropy loss of one image's ``logits``.
 
@@ -52,8 +50,6 @@ def check_cross_entropy(answer: Any, logits: tuple[float, ...] = (2.0, 1.0, 0.1)
                   f"-log({p_true:.4f}) = {expected:.4f}.",
                   "softmax first: exp of each logit divided by the sum of the exps; then take "
                   f"-log of the probability at index {true_class} (indices start at 0).")
-
-
 
 
 def reference_epoch(model: nn.Module, loader, criterion, optimizer, *, zero_grad: bool = True,
@@ -83,8 +79,6 @@ def reference_epoch(model: nn.Module, loader, criterion, optimizer, *, zero_grad
     return total_loss / seen, correct / seen, sum(batch_losses) / len(batch_losses), sum(batch_accs) / len(batch_accs)
 
 
-
-
 def _run(epoch_function: Callable, loader, **switches) -> tuple[Any, dict]:
     """Run one epoch on a fresh tiny network (in eval mode, as after a validation phase)."""
     model = tiny_net().eval()
@@ -99,8 +93,6 @@ def _run(epoch_function: Callable, loader, **switches) -> tuple[Any, dict]:
 
 
 @checked
-
-
 def check_train_one_epoch(train_one_epoch: Callable) -> CheckResult:
     """Notebook 05, exercise 3: ``train_one_epoch(model, loader, criterion, optimizer)`` returns ``(loss, accuracy)``.
 

@@ -27,8 +27,6 @@ class _WatchedLoss(nn.Module):
         return self.loss(outputs, labels)
 
 
-
-
 def _reference_validation(model: nn.Module, loader) -> tuple[float, float, float, float]:
     """The document's validation phase: ``(loss, accuracy)`` over images, and the same over batches."""
     model.eval()
@@ -48,8 +46,6 @@ def _reference_validation(model: nn.Module, loader) -> tuple[float, float, float
 
 
 @checked
-
-
 def check_validate(validate: Callable) -> CheckResult:
     """Notebook 06, exercise 1: ``validate(model, loader, criterion)`` returns ``(loss, accuracy)`` without training.
 
@@ -98,8 +94,6 @@ def check_validate(validate: Callable) -> CheckResult:
                      "highest score is the true label, between 0 and 1.")
     return report(True, f"loss {loss:.4f} and accuracy {acc:.3f} in eval mode, with no gradients and no "
                         "change to the model. leafdl.engine.run_phase(..., train=False) does this.", "")
-
-
 
 
 def check_running_mean_after_two_batches(answer: Any, means: tuple[float, ...] = (4.0, 6.0),

@@ -33,8 +33,6 @@ def check_first_reduction_epoch(answer: Any, metrics: list[float], patience: int
                   f"when the count exceeds {patience} (a tie is not an improvement).")
 
 
-
-
 def check_lr_after_reductions(answer: Any, lr: float = 0.001, factor: float = 0.5, reductions: int = 3) -> CheckResult:
     """Notebook 07, exercise 2: the learning rate after several cuts by ``factor``."""
     missing = not_answered(answer, "the learning rate")
@@ -60,8 +58,6 @@ SCHEDULE_ACCURACIES = (0.55, 0.68, 0.74, 0.80, 0.79, 0.80, 0.78, 0.80, 0.79, 0.8
 DOCUMENT_LR = 0.001
 
 
-
-
 def _lr_trace(make_scheduler: Callable, end_of_epoch: Callable | None, metric: str = "acc",
               **settings) -> tuple[list[float], Any]:
     """The learning rate after each epoch, with the student's functions or the document's settings."""
@@ -84,8 +80,6 @@ def _lr_trace(make_scheduler: Callable, end_of_epoch: Callable | None, metric: s
 
 
 @checked
-
-
 def check_scheduler(make_scheduler: Callable, end_of_epoch: Callable) -> CheckResult:
     """Notebook 07, exercise 3: the document's scheduler, stepped on validation accuracy.
 

@@ -25,8 +25,6 @@ def _stop_epoch(accuracies: list[float], patience: int) -> int | None:
 EXERCISE_08_ACCURACIES = (0.70, 0.78, 0.81, 0.80, 0.81, 0.83, 0.82, 0.82, 0.83, 0.84)
 
 
-
-
 def check_stop_epoch(answer: Any, accuracies: tuple[float, ...] = EXERCISE_08_ACCURACIES,
                      patience: int = 3) -> CheckResult:
     """Notebook 08, exercise 1: after which epoch early stopping ends this run.
@@ -45,8 +43,6 @@ def check_stop_epoch(answer: Any, accuracies: tuple[float, ...] = EXERCISE_08_AC
                   f"reaches {patience} after epoch {expected}.",
                   "a new best must be strictly greater; an equal accuracy adds 1 to the counter, "
                   "and the counter restarts at 0 on every new best.")
-
-
 
 
 def check_latest_useful_best_epoch(answer: Any, epochs: int = 20, patience: int = 7) -> CheckResult:
@@ -86,8 +82,6 @@ STOPPING_RUNS = (
 STOPPING_PATIENCES = (3, 2)
 
 
-
-
 class _Mistake:
     """An early stopper with one classic mistake, to recognise a student's by its behaviour."""
 
@@ -110,8 +104,6 @@ class _Mistake:
         return self.count >= self.patience
 
 
-
-
 MISTAKE_HINTS = {
     "ties improve": "an accuracy equal to the best is not an improvement: only a strictly greater one resets "
                     "the counter.",
@@ -122,8 +114,6 @@ MISTAKE_HINTS = {
     "no reset": "the counter must go back to 0 on every new best: it counts the epochs *since* the best, "
                 "not all bad epochs.",
 }
-
-
 
 
 def _stops(make_stopper: Callable[[int], Any]) -> list[int | None]:
@@ -141,8 +131,6 @@ def _stops(make_stopper: Callable[[int], Any]) -> list[int | None]:
     return stops
 
 
-
-
 def _reference_stopper(patience: int):
     """leafdl's EarlyStopping, with the exercise's interface: step() returns True when training should stop."""
     stopper = EarlyStopping(patience=patience)
@@ -155,8 +143,6 @@ def _reference_stopper(patience: int):
 
 
 @checked
-
-
 def check_early_stopper(EarlyStopper: type) -> CheckResult:
     """Notebook 08, exercise 3: a class ``EarlyStopper(patience)`` whose ``step(valid_acc)`` says when to stop.
 

@@ -34,8 +34,6 @@ def check_classifier_numbers(answer: Any, num_classes: int = 38, features: int =
                   "add the two sizes.")
 
 
-
-
 def check_batchnorm_count(answer: Any, arch: str = "efficientnet_lite0") -> CheckResult:
     """Notebook 09, exercise 2: how many ``num_batches_tracked`` buffers the model's state_dict holds.
 
@@ -51,8 +49,6 @@ def check_batchnorm_count(answer: Any, arch: str = "efficientnet_lite0") -> Chec
                   f"{expected} BatchNorm layers, each with weight, bias, running_mean, running_var and "
                   "num_batches_tracked: the last three are buffers, saved but never trained.",
                   "count the keys: sum(name.endswith('num_batches_tracked') for name in model.state_dict()).")
-
-
 
 
 def _train_a_little(model: nn.Module, epoch: int, in_place: bool) -> None:
@@ -82,8 +78,6 @@ SCENARIOS = {
 }
 
 
-
-
 def _scenario(BestWeights: type, accuracies: tuple[float, ...], in_place: bool) -> bool:
     """Run one scenario; True when restore() brings back the weights of the best epoch."""
     model = tiny_net()
@@ -100,8 +94,6 @@ def _scenario(BestWeights: type, accuracies: tuple[float, ...], in_place: bool) 
 
 
 @checked
-
-
 def check_best_weights(BestWeights: type) -> CheckResult:
     """Notebook 09, exercise 3: a class ``BestWeights()`` that keeps the best epoch's weights and restores them.
 

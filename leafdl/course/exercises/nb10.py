@@ -49,8 +49,6 @@ OVERFITTING_HISTORY = {
 }
 
 
-
-
 def _expected_report(history: dict) -> tuple[list[float], int]:
     gaps = [train - valid for train, valid in zip(history["train_acc"], history["valid_acc"])]
     best = max(range(len(history["valid_acc"])), key=lambda i: (history["valid_acc"][i], -i))
@@ -58,8 +56,6 @@ def _expected_report(history: dict) -> tuple[list[float], int]:
 
 
 @checked
-
-
 def check_gap_report(gap_report: Callable[[dict], tuple], history: Any = None) -> CheckResult:
     """Notebook 10, exercise 2: ``gap_report(history)`` returns ``(gaps, best_epoch)``.
 

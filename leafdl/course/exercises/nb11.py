@@ -54,8 +54,6 @@ def check_resume_command(answer: Any, data_dir: str = "photos/apple", out: str =
                         "optimizer, scheduler and early-stopping state it saved.", "")
 
 
-
-
 def check_optimizer_steps(answer: Any, n_images: int = 1000) -> CheckResult:
     """Notebook 11, exercise 2: optimizer steps of a full ``leafdl train`` run with the document's defaults.
 

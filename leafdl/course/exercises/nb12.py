@@ -25,8 +25,6 @@ def check_trainable_after_unfreezing(answer: Any, blocks: int = 2, arch: str = "
                   "build the model, call unfreeze_last_blocks(model, 2), then count_parameters(model).trainable.")
 
 
-
-
 def check_backbone_learning_rate(answer: Any) -> CheckResult:
     """Notebook 12, exercise 2: how the backbone's learning rate compares with the classifier's."""
     missing = not_answered(answer, '"larger", "the same" or "smaller"')
@@ -36,8 +34,6 @@ def check_backbone_learning_rate(answer: Any) -> CheckResult:
                   "The pretrained blocks are already good; small steps adapt them without "
                   "destroying what they learnt on ImageNet. The new classifier starts from scratch.",
                   "which part of the model starts from random weights, and which is already trained?")
-
-
 
 
 def check_smallest_crop_side(answer: Any, photo_side: int = 500, crop_scale_min: float = 0.08) -> CheckResult:
