@@ -125,10 +125,10 @@ def check_train_one_epoch(train_one_epoch: Callable) -> CheckResult:
     given_loss, given_acc = returned
     if close_to(given_loss, batch_loss, 1e-4) and not close_to(batch_loss, loss, 1e-4):
         return wrong("your loss is the mean of the batch losses, but the last batch holds 2 images, not 5: "
-                     "add loss.item() * inputs.size(0) per batch and divide by the number of images.")
+                     "weight each batch's loss by its number of images, and divide by the images of the epoch.")
     if not close_to(given_loss, loss, 1e-4):
-        return wrong(f"your mean loss is {given_loss}, the epoch's is {loss:.4f}: sum loss.item() * "
-                     "inputs.size(0) over the batches and divide by the number of images.")
+        return wrong(f"your mean loss is {given_loss}, the epoch's is {loss:.4f}: criterion gives each batch's "
+                     "mean; the epoch's mean weights every image the same.")
     if close_to(given_acc, batch_acc, 1e-4) and not close_to(batch_acc, acc, 1e-4):
         return wrong("your accuracy is the mean of the batches' accuracies; the batches differ in size: "
                      "count the correct images over the epoch and divide by the number of images.")

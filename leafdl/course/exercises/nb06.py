@@ -84,8 +84,8 @@ def check_validate(validate: Callable) -> CheckResult:
         return wrong("your loss is the mean of the batch losses, but the last batch holds 2 images, not 5: "
                      "weight each batch's loss by its number of images.")
     if not close_to(given_loss, loss, 1e-4):
-        return wrong(f"your mean loss is {given_loss}, expected {loss:.4f}: sum loss.item() * inputs.size(0) "
-                     "and divide by the number of images.")
+        return wrong(f"your mean loss is {given_loss}, expected {loss:.4f}: criterion gives each batch's mean; "
+                     "the phase's mean weights every image the same.")
     if close_to(given_acc, batch_acc, 1e-4) and not close_to(batch_acc, acc, 1e-4):
         return wrong("your accuracy is the mean of the batches' accuracies; count correct images over "
                      "all batches and divide by the number of images.")

@@ -93,8 +93,10 @@ def check_gap_report(gap_report: Callable[[dict], tuple], history: Any = None) -
            f"peaks at epoch {expected_best}: overfitting, and early stopping's reason to keep that epoch.")
     if history is not None:
         real = history.to_dict() if hasattr(history, "to_dict") else dict(history)
-        real_gaps, real_best = call_student(gap_report, real)
-        ok = all(close_to(a, b, 1e-6) for a, b in zip(real_gaps, real["gap"])) and real_best == real["best_epoch"]
+        real_result = call_student(gap_report, real)
+        real_gaps, real_best = real_result if isinstance(real_result, tuple) and len(real_result) == 2 else ([], 0)
+        ok = len(real_gaps) == len(real["gap"]) and real_best == real["best_epoch"] and all(
+            close_to(a, b, 1e-6) for a, b in zip(real_gaps, real["gap"]))
         if not ok:
             return wrong("right on the example, but not on your run's history: compare with history.gap and "
                          "history.best_epoch.")
