@@ -91,3 +91,11 @@ def test_make_transforms_rejects_a_rectangle(course_leaves):
                                           transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
                                           transforms.Lambda(lambda x: x[:, :, : img_size // 2])])
     assert "shape" in check_make_transforms(resize_only).message
+
+
+def test_make_transforms_rejects_flips_without_a_crop(course_leaves):
+    def flips_only(img_size):
+        _, valid = make_transforms(img_size)
+        return transforms.Compose([transforms.RandomHorizontalFlip(), *valid.transforms]), valid
+    result = check_make_transforms(flips_only)
+    assert not result.passed and "only flipped" in result.message

@@ -446,7 +446,7 @@ check_last_batch_size(answer, n_images=1000, batch_size=32)
 # of shape `(3, img_size, img_size)` with the ImageNet statistics (`IMAGENET_MEAN`,
 # `IMAGENET_STD`). Training images get random augmentation (at least the document's
 # random crop); validation images must look the same every time they are measured:
-# resize, then take the centre. The check runs both on a demo leaf under two random seeds.
+# resize, then take the centre. The check runs both on a demo leaf under several random seeds.
 
 # %%
 from leafdl.course.exercises import check_make_transforms
