@@ -42,3 +42,12 @@ def demo_split(demo_leaves, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("data") / "demo-split"
     split_dataset(demo_leaves, out)
     return out
+
+
+@pytest.fixture
+def course_leaves(demo_leaves, monkeypatch) -> Path:
+    """The exercise checks read the session's demo leaves (16 per class), not the repository's data/."""
+    from leafdl.course.exercises import common
+
+    monkeypatch.setattr(common, "demo_data", lambda *args, **kwargs: (demo_leaves, demo_leaves.parent / "split"))
+    return demo_leaves

@@ -1,6 +1,6 @@
 """Self-checks of notebook 12 accept the right answer and refuse wrong or missing ones."""
 
-from leafdl.exercises import (check_backbone_learning_rate, check_smallest_crop_side,
+from leafdl.course.exercises import (check_backbone_learning_rate, check_smallest_crop_side,
                               check_trainable_after_unfreezing)
 from leafdl.models import build_model, count_parameters, unfreeze_last_blocks
 

@@ -249,14 +249,24 @@ with Image.open(scan.images[scan.classes[0]][0]) as image:
 # %% [markdown]
 # ## Exercises
 #
-# **1. Count the images.** How many images does the whole demo dataset hold? Compute it
-# from `scan.counts` rather than typing a number.
+# **1. Count the images yourself** (code). Write `count_images(folder)`: it gets the
+# dataset folder (a `pathlib.Path`) and returns a dict `{class folder name: number of
+# images}`, like `scan.counts` above. Real folders hold more than images: a class folder
+# may contain a stray `notes.txt`, and the dataset folder holds a file of its own
+# (`.leafdl-demo.json`). `Path.iterdir()`, `Path.is_dir()` and `Path.suffix` are all you
+# need. Replace `raise NotImplementedError` with your code and run the cell: the check
+# runs your function on a small folder of demo leaves, then on the whole demo set.
 
 # %%
-from leafdl.exercises import check_total_images
+from leafdl.course.exercises import check_count_images
 
-answer = None  # your answer here
-check_total_images(answer)
+
+def count_images(folder):
+    """Return {class folder name: number of image files in it}."""
+    raise NotImplementedError  # your code here
+
+
+check_count_images(count_images)
 
 # %% [markdown]
 # **2. Keep a fifth aside.** The document keeps `VALID_SPLIT = 0.2` of the images for
@@ -264,7 +274,7 @@ check_total_images(answer)
 # the validation share *up* to a whole image.)
 
 # %%
-from leafdl.exercises import check_demo_validation_images
+from leafdl.course.exercises import check_demo_validation_images
 
 answer = None  # your answer here
 check_demo_validation_images(answer)

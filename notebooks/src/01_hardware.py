@@ -343,19 +343,25 @@ print("allocator tuned:", tune_cpu_allocator())
 # expression if you like.
 
 # %%
-from leafdl.exercises import check_matmul_flops
+from leafdl.course.exercises import check_matmul_flops
 
 answer = None  # your answer here
 check_matmul_flops(answer, n=512)
 
 # %% [markdown]
-# **2. Memory for one batch.** A GPU must hold each batch in its memory. How many bytes
-# does one batch of the document's inputs take: 32 images, 3 colour channels, 224x224
-# pixels, each value a 4-byte `float32`? (Check yourself afterwards with
-# `torch.zeros(32, 3, 224, 224).element_size() * torch.zeros(32, 3, 224, 224).nelement()`.)
+# **2. Choose the device** (code). The document's line picks CUDA or the CPU. Write
+# `choose_device()` that returns a `torch.device`: CUDA when `torch.cuda.is_available()`,
+# otherwise Apple's GPU when `torch.backends.mps.is_available()`, otherwise the CPU. The
+# check runs your function on four pretend machines (an NVIDIA PC, a Mac, a laptop
+# without a GPU, a machine with both), so you can test the GPU branches on any computer.
 
 # %%
-from leafdl.exercises import check_batch_bytes
+from leafdl.course.exercises import check_choose_device
 
-answer = None  # your answer here
-check_batch_bytes(answer)
+
+def choose_device():
+    """Return torch.device("cuda"), else torch.device("mps"), else torch.device("cpu")."""
+    raise NotImplementedError  # your code here
+
+
+check_choose_device(choose_device)

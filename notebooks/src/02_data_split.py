@@ -327,7 +327,7 @@ shutil.rmtree(foreign)  # tidy up the folder this notebook made for the demonstr
 # after you have an answer.)
 
 # %%
-from leafdl.exercises import check_validation_size
+from leafdl.course.exercises import check_validation_size
 
 answer = None  # your answer here
 check_validation_size(answer, n_images=1001, test_size=0.2)
@@ -338,7 +338,30 @@ check_validation_size(answer, n_images=1001, test_size=0.2)
 # set?
 
 # %%
-from leafdl.exercises import check_stratified_rare_class
+from leafdl.course.exercises import check_stratified_rare_class
 
 answer = None  # your answer here
 check_stratified_rare_class(answer, common=90, rare=10, test_size=0.2)
+
+# %% [markdown]
+# **3. Split and copy** (code). Write the document's split as `Train.py` does it, plus
+# `stratify`: `split_and_copy(files, labels, out_dir)` gets a list of image paths, their
+# class names (`labels[i]` is the class of `files[i]`) and an empty folder. It splits the
+# files 80/20 with `train_test_split` (`random_state=42`, every class keeping its share),
+# then **copies** each file to `out_dir/train/<label>/<file name>` or
+# `out_dir/valid/<label>/<file name>` (`Path.mkdir(parents=True, exist_ok=True)` and
+# `shutil.copy`). The check hands it 30 demo leaves of four unbalanced classes and
+# compares what lands where with the document's split.
+
+# %%
+import shutil
+
+from leafdl.course.exercises import check_split_and_copy
+
+
+def split_and_copy(files, labels, out_dir):
+    """Copy a stratified 80/20 split of `files` into out_dir/train/<label>/ and out_dir/valid/<label>/."""
+    raise NotImplementedError  # your code here
+
+
+check_split_and_copy(split_and_copy)

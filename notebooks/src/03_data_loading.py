@@ -435,18 +435,26 @@ shutil.rmtree(broken)  # remove the copy this notebook made
 # 32. How many images are in the **last** batch of each epoch?
 
 # %%
-from leafdl.exercises import check_last_batch_size
+from leafdl.course.exercises import check_last_batch_size
 
 answer = None  # your answer here
 check_last_batch_size(answer, n_images=1000, batch_size=32)
 
 # %% [markdown]
-# **2. A white pixel.** A pure white pixel has the value 255 in every channel. What is its
-# **red** value after `ToTensor()` and `Normalize(IMAGENET_MEAN, IMAGENET_STD)`? (Three
-# decimals are enough.)
+# **2. Two pipelines** (code). Write `make_transforms(img_size)` returning two transforms,
+# `(train_transform, valid_transform)`, each turning a PIL image into a normalised tensor
+# of shape `(3, img_size, img_size)` with the ImageNet statistics (`IMAGENET_MEAN`,
+# `IMAGENET_STD`). Training images get random augmentation (at least the document's
+# random crop); validation images must look the same every time they are measured:
+# resize, then take the centre. The check runs both on a demo leaf under several random seeds.
 
 # %%
-from leafdl.exercises import check_normalized_value
+from leafdl.course.exercises import check_make_transforms
 
-answer = None  # your answer here
-check_normalized_value(answer, pixel=255, channel=0)
+
+def make_transforms(img_size):
+    """Return (train_transform, valid_transform) for square images of img_size pixels."""
+    raise NotImplementedError  # your code here
+
+
+check_make_transforms(make_transforms)

@@ -559,27 +559,26 @@ plt.show()
 # two `nn.Conv2d` layers as in section 3.
 
 # %%
-from leafdl.exercises import check_separable_conv_weights
+from leafdl.course.exercises import check_separable_conv_weights
 
 answer = None  # your answer here
 check_separable_conv_weights(answer)
 
 # %% [markdown]
-# **Exercise 2.** The recipe works for any pretrained network, but the names differ.
-# ResNet50 has no `.features` / `.classifier`: its last layer is `model.fc`, a
-# `Linear(2048, 1000)`. Freeze **all** of ResNet50's parameters, then replace the last
-# layer for our 4 classes:
-#
-# ```python
-# for p in resnet50.parameters():
-#     p.requires_grad = False
-# resnet50.fc = nn.Linear(resnet50.fc.in_features, 4)
-# ```
-#
-# How many parameters are trainable now?
+# **Exercise 2** (code). Put the recipe together as one function, without scrolling up
+# if you can: `prepare_model(model, num_classes)` gets a torchvision MobileNetV2 and
+# returns it ready for transfer learning: every parameter of its features frozen, and
+# its classifier's `Linear` layer replaced by a new one with `num_classes` outputs (the
+# Dropout before it stays). The check builds real MobileNetV2s, calls your function with
+# 4 and then 38 classes, counts what requires gradients and runs demo leaves through.
 
 # %%
-from leafdl.exercises import check_resnet50_trainable
+from leafdl.course.exercises import check_prepare_model
 
-answer = None  # your answer here
-check_resnet50_trainable(answer)
+
+def prepare_model(model, num_classes):
+    """Freeze model.features, give the classifier a new Linear layer with num_classes outputs; return the model."""
+    raise NotImplementedError  # your code here
+
+
+check_prepare_model(prepare_model)

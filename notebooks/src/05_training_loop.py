@@ -492,7 +492,7 @@ print("best epoch:", history.best_epoch, f"(valid accuracy {history.best_valid_a
 # **64**. How many iterations (weight updates) does one epoch have?
 
 # %%
-from leafdl.exercises import check_iterations_per_epoch
+from leafdl.course.exercises import check_iterations_per_epoch
 
 answer = None  # your answer here
 check_iterations_per_epoch(answer)
@@ -503,7 +503,27 @@ check_iterations_per_epoch(answer)
 # with `torch`), then check it with `nn.CrossEntropyLoss`.
 
 # %%
-from leafdl.exercises import check_cross_entropy
+from leafdl.course.exercises import check_cross_entropy
 
 answer = None  # your answer here
 check_cross_entropy(answer)
+
+# %% [markdown]
+# **Exercise 3** (code). Write the training phase of one epoch as a function:
+# `train_one_epoch(model, loader, criterion, optimizer)` trains the model on every batch
+# of `loader` once and returns `(mean_loss, accuracy)` over the **images** of the epoch.
+# Careful: the last batch can be smaller than the others, and the model you get may
+# still be in evaluation mode from a validation phase. The check runs your function on a
+# tiny CNN and 12 demo leaves (batches of 5, 5 and 2), and compares the weights it leaves
+# behind and the numbers it returns with the document's loop.
+
+# %%
+from leafdl.course.exercises import check_train_one_epoch
+
+
+def train_one_epoch(model, loader, criterion, optimizer):
+    """Train on every batch of loader once; return (mean loss per image, accuracy)."""
+    raise NotImplementedError  # your code here
+
+
+check_train_one_epoch(train_one_epoch)

@@ -421,14 +421,23 @@ print(f"features of 16 validation leaves after one model.train() pass: changed b
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** The classifier's dropout is `nn.Dropout(p=0.2)`. In training mode, what
-# does a feature value of **1.0** become when it is *not* dropped?
+# **Exercise 1** (code). Write the validation phase: `validate(model, loader, criterion)`
+# measures the model on every batch of `loader` and returns `(mean_loss, accuracy)` over
+# the images, without changing the model in any way. The model you get comes straight
+# from a training phase. The check hands your function a tiny CNN with BatchNorm and
+# Dropout and 12 demo leaves, and watches its BatchNorm statistics, its weights and
+# whether PyTorch was recording gradients.
 
 # %%
-from leafdl.exercises import check_dropout_survivor
+from leafdl.course.exercises import check_validate
 
-answer = None  # your answer here
-check_dropout_survivor(answer)
+
+def validate(model, loader, criterion):
+    """Measure the model on every batch of loader; return (mean loss per image, accuracy)."""
+    raise NotImplementedError  # your code here
+
+
+check_validate(validate)
 
 # %% [markdown]
 # **Exercise 2.** A fresh `nn.BatchNorm1d(1)` (running mean 0, momentum 0.1) sees two
@@ -437,7 +446,7 @@ check_dropout_survivor(answer)
 # layer.
 
 # %%
-from leafdl.exercises import check_running_mean_after_two_batches
+from leafdl.course.exercises import check_running_mean_after_two_batches
 
 answer = None  # your answer here
 check_running_mean_after_two_batches(answer)

@@ -345,7 +345,7 @@ print("With the document's patience=3, the same accuracies give these rates:",
 # count), then check with `trace_plateau_schedule`.
 
 # %%
-from leafdl.exercises import check_first_reduction_epoch
+from leafdl.course.exercises import check_first_reduction_epoch
 
 exercise_series = [0.50, 0.62, 0.70, 0.69, 0.71, 0.70, 0.70, 0.71, 0.72]
 answer = None  # your answer here: an epoch number (1 = the first epoch)
@@ -356,7 +356,33 @@ check_first_reduction_epoch(answer, exercise_series, patience=2)
 # rate after the scheduler has reduced it three times?
 
 # %%
-from leafdl.exercises import check_lr_after_reductions
+from leafdl.course.exercises import check_lr_after_reductions
 
 answer = None  # your answer here
 check_lr_after_reductions(answer, lr=0.001, factor=0.5, reductions=3)
+
+# %% [markdown]
+# **3. Wire the scheduler** (code). Two small functions, as `Train.py` needs them:
+# `make_scheduler(optimizer)` returns the document's scheduler, and
+# `end_of_epoch(scheduler, valid_loss, valid_acc)` is called once after every validation
+# phase and steps it on the right number. The check runs them with a real Adam optimizer
+# through ten epochs in which the accuracy stalls while the loss keeps falling, and
+# compares the learning rate after every epoch with the document's.
+
+# %%
+from torch import optim
+
+from leafdl.course.exercises import check_scheduler
+
+
+def make_scheduler(optimizer):
+    """Return the document's ReduceLROnPlateau for this optimizer."""
+    raise NotImplementedError  # your code here
+
+
+def end_of_epoch(scheduler, valid_loss, valid_acc):
+    """Tell the scheduler how this epoch went."""
+    raise NotImplementedError  # your code here
+
+
+check_scheduler(make_scheduler, end_of_epoch)

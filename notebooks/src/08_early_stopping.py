@@ -263,7 +263,7 @@ print("the model holds the best epoch's weights:", check.accuracy == history.bes
 # Trace it by hand first (watch out for ties), then check with `EarlyStopping`.
 
 # %%
-from leafdl.exercises import check_stop_epoch
+from leafdl.course.exercises import check_stop_epoch
 
 answer = None  # your answer here
 check_stop_epoch(answer)
@@ -274,7 +274,29 @@ check_stop_epoch(answer)
 # training?
 
 # %%
-from leafdl.exercises import check_latest_useful_best_epoch
+from leafdl.course.exercises import check_latest_useful_best_epoch
 
 answer = None  # your answer here
 check_latest_useful_best_epoch(answer)
+
+# %% [markdown]
+# **Exercise 3** (code). Write early stopping as a small class: `EarlyStopper(patience)`,
+# whose `step(valid_acc)` is called once per epoch with the validation accuracy and
+# returns `True` when training should stop, `False` otherwise, following the document's
+# rule. The check replays six runs (two patiences) through your class and through
+# `leafdl.engine.EarlyStopping`, and compares the epochs at which they stop.
+
+# %%
+from leafdl.course.exercises import check_early_stopper
+
+
+class EarlyStopper:
+    def __init__(self, patience):
+        raise NotImplementedError  # your code here
+
+    def step(self, valid_acc):
+        """Record one epoch's validation accuracy; return True when training should stop."""
+        raise NotImplementedError  # your code here
+
+
+check_early_stopper(EarlyStopper)

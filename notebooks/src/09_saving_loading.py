@@ -563,7 +563,7 @@ with zipfile.ZipFile(archive) as zipped:
 # new classifier hold for 38 classes?
 
 # %%
-from leafdl.exercises import check_classifier_numbers
+from leafdl.course.exercises import check_classifier_numbers
 
 answer = None  # your answer here
 check_classifier_numbers(answer, num_classes=38)
@@ -576,7 +576,35 @@ check_classifier_numbers(answer, num_classes=38)
 # `model.modules()`.)
 
 # %%
-from leafdl.exercises import check_batchnorm_count
+from leafdl.course.exercises import check_batchnorm_count
 
 answer = None  # your answer here
 check_batchnorm_count(answer, arch="efficientnet_lite0")
+
+# %% [markdown]
+# **Exercise 3** (code). Keep the best weights, as `Train.py` does, in a small class:
+# `BestWeights()` with `update(model, valid_acc)`, called after every epoch, and
+# `restore(model)`, which puts the weights of the epoch with the highest validation
+# accuracy back into the model. The check trains a tiny network a little between your
+# calls and looks at what `restore` brings back.
+
+# %%
+import copy
+
+from leafdl.course.exercises import check_best_weights
+
+
+class BestWeights:
+    def __init__(self):
+        raise NotImplementedError  # your code here
+
+    def update(self, model, valid_acc):
+        """Called after every epoch: keep these weights if they are the best so far."""
+        raise NotImplementedError  # your code here
+
+    def restore(self, model):
+        """Put the best weights back into the model."""
+        raise NotImplementedError  # your code here
+
+
+check_best_weights(BestWeights)

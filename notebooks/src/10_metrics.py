@@ -339,7 +339,7 @@ plt.show()
 # fraction really were rust? (A number between 0 and 1.)
 
 # %%
-from leafdl.exercises import check_precision_of_class
+from leafdl.course.exercises import check_precision_of_class
 
 example_classes = ["Apple_scab", "Black_rot", "Cedar_apple_rust", "Healthy"]
 example_matrix = np.array([[45, 2, 3, 0],
@@ -350,12 +350,21 @@ answer = None  # your answer here
 check_precision_of_class(answer, example_matrix, example_classes, "Cedar_apple_rust")
 
 # %% [markdown]
-# **Exercise 2.** A run ends with training accuracy 0.97 and validation accuracy 0.81.
-# What does the document's gap table say? Answer with one word: `"good"`, `"mild"` or
-# `"significant"`.
+# **Exercise 2** (code). Compute the 2x2 plot's gap panel and its dotted line yourself:
+# `gap_report(history)` gets the history as `Train.py` keeps it, a dict of per-epoch
+# lists (`"train_acc"`, `"valid_acc"`, `"train_loss"`, `"valid_loss"`), and returns
+# `(gaps, best_epoch)`: the gap of every epoch, and the epoch (counted from 1, as in the
+# log) whose weights early stopping keeps. The check runs your function on an
+# overfitting run, then on this notebook's own run (`history`) against what `fit`
+# recorded.
 
 # %%
-from leafdl.exercises import check_gap_reading
+from leafdl.course.exercises import check_gap_report
 
-answer = None  # your answer here
-check_gap_reading(answer, train_acc=0.97, valid_acc=0.81)
+
+def gap_report(history):
+    """Return (gaps, best_epoch) from a dict of per-epoch lists."""
+    raise NotImplementedError  # your code here
+
+
+check_gap_report(gap_report, history)

@@ -302,7 +302,7 @@ for folder in ["Apple___Apple_scab", "Apple___Cedar_apple_rust", "Tomato___Spide
 # interrupted at epoch 12. Write the command that continues it, as a string.
 
 # %%
-from leafdl.exercises import check_resume_command
+from leafdl.course.exercises import check_resume_command
 
 answer = None  # your answer here, e.g. "leafdl train ..."
 check_resume_command(answer)
@@ -313,7 +313,7 @@ check_resume_command(answer)
 # `leafdl train` take on a dataset of 1,000 images, if early stopping never stops it?
 
 # %%
-from leafdl.exercises import check_optimizer_steps
+from leafdl.course.exercises import check_optimizer_steps
 
 answer = None  # your answer here
 check_optimizer_steps(answer, n_images=1000)
