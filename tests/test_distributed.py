@@ -149,7 +149,9 @@ def test_two_nodes_with_a_c10d_rendezvous(demo_split, tmp_path):
     nodes = []
     for node_rank in (0, 1):
         launcher = ["--nnodes", "2", "--node-rank", str(node_rank), "--nproc-per-node", "1",
-                    "--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint, "--rdzv-id", "leafdl-test"]
+                    "--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint, "--rdzv-id", "leafdl-test",
+                    # Both "machines" are this one: say which hosts the rendezvous store.
+                    "--rdzv-conf", f"is_host={int(node_rank == 0)}"]
         command = torchrun_command(*launcher) + [str(demo_split), "--out", str(tmp_path / "run"),
                                                  "--batch-size", "8", "--img-size", "64", "--epochs", "1", "--quiet"]
         nodes.append(subprocess.Popen(command, cwd=tmp_path, env=environment(), stdout=subprocess.PIPE,
