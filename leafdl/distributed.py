@@ -157,6 +157,20 @@ def wrap_model(model: nn.Module, device: torch.device) -> nn.Module:
     return nn.parallel.DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=False)
 
 
+def broadcast_buffers(model: nn.Module) -> None:
+    """Copy rank 0's buffers (BatchNorm's running mean and variance) to every process.
+
+    DDP keeps the *parameters* identical, but an unfrozen BatchNorm layer also updates
+    its running statistics from each process's own batches, so after training they
+    differ a little from process to process. Call this after each training phase, so
+    that validation and the saved model use the same statistics everywhere.
+    """
+    if not is_initialized():
+        return
+    for buffer in model.buffers():
+        dist.broadcast(buffer.data, src=0)
+
+
 class ShardSampler(Sampler[int]):
     """Every ``world_size``-th index starting at ``rank``: each sample exactly once overall.
 

@@ -389,6 +389,7 @@ def fit(
                 set_train_mode(train_model)
                 train = run_phase(train_model, loaders.train, criterion, device, "train", optimizer, amp, scaler,
                                   progress, f"Epoch {epoch + 1}/{total_epochs} train")
+                distributed.broadcast_buffers(model)   # under torchrun: rank 0's BatchNorm statistics
                 model.eval()
                 valid = run_phase(model, loaders.valid, criterion, device, "valid", None, amp, None,
                                   progress, f"Epoch {epoch + 1}/{total_epochs} valid")

@@ -171,3 +171,36 @@ def test_two_nodes_with_a_c10d_rendezvous(demo_split, tmp_path):
     metadata = json.loads((tmp_path / "run" / "metadata.json").read_text())
     assert (metadata["world_size"], metadata["global_batch_size"]) == (2, 16)
     assert {path.name for path in (tmp_path / "run").iterdir()} == EXPECTED_RUN_FILES
+
+
+WORKER = '''
+import sys
+import torch
+import torch.distributed as dist
+from leafdl import distributed
+from leafdl.config import TrainConfig
+from leafdl.data import build_dataloaders
+from leafdl.engine import fit
+from leafdl.models import build_model
+
+distributed.init_from_torchrun(torch.device("cpu"))
+torch.manual_seed(distributed.rank())          # different starts: DDP must copy rank 0's
+model, spec = build_model(4, arch="efficientnet_lite0", img_size=64, verbose=False)
+loaders = distributed.shard_loaders(build_dataloaders(sys.argv[1], spec, batch_size=8, num_workers=0), seed=42)
+config = TrainConfig(img_size=64, epochs=1, unfreeze=2, finetune_epochs=1, batch_size=8)
+fit(model, loaders, config, device=torch.device("cpu"), progress=False, log=lambda message: None)
+state = torch.cat([tensor.double().flatten() for tensor in model.state_dict().values()])
+copies = [torch.zeros_like(state) for _ in range(distributed.world_size())]
+dist.all_gather(copies, state)
+print(f"rank {distributed.rank()}: identical" if all(torch.equal(copies[0], copy) for copy in copies) else "differ")
+distributed.destroy()
+'''
+
+
+def test_model_copies_stay_identical_through_fine_tuning(demo_split, tmp_path):
+    """Weights and BatchNorm statistics of the unfrozen blocks agree in both processes."""
+    worker = tmp_path / "worker.py"
+    worker.write_text(WORKER)
+    launcher = ["--nproc-per-node", "2", "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
+    result = run([sys.executable, "-m", "torch.distributed.run", *launcher, str(worker), str(demo_split)], tmp_path)
+    assert sorted(result.stdout.split("\n")[:2]) == ["rank 0: identical", "rank 1: identical"], result.stdout
