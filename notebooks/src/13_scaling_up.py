@@ -170,7 +170,8 @@ assert sum(map(len, padded)) == 50 and sorted(sum(exact, [])) == list(range(VALI
 # demo leaves at the notebooks' 128 px for 2 epochs, with a batch of 16 per process, 32
 # per step, and a learning rate of 0.003 (three times the document's, so that two short
 # epochs come close to where the accuracy levels off). One thread per process
-# (`OMP_NUM_THREADS=1`), so the two share the CPU fairly.
+# (`OMP_NUM_THREADS=1`), so the two share the CPU fairly; a single process uses all the
+# cores as threads.
 
 # %%
 def free_port() -> int:
@@ -180,15 +181,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def run_command(launcher: list[str], *arguments: str) -> None:
-    """Run `python -m LAUNCHER leafdl ARGUMENTS...` and print the command and its output."""
+def run_command(launcher: list[str], *arguments: str) -> str:
+    """Run `python -m LAUNCHER leafdl ARGUMENTS...`, print the command and its output, return the output."""
     command = [*launcher, "leafdl", *arguments]
     print("$", " ".join(["torchrun" if part == "torch.distributed.run" else part for part in command]))
-    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"} if launcher else None   # None: as this notebook
     done = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, env=environment)
     print(done.stdout, end="")
     if done.returncode != 0:
         raise RuntimeError(f"stopped with exit status {done.returncode}:\n{done.stderr[-2000:]}")
+    return done.stdout
 
 
 TWO = ["torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
@@ -198,7 +200,8 @@ COMMON = ["../data/demo-split", "--img-size", str(COURSE_IMG_SIZE), "--epochs", 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-run_command(TWO, "train", *COMMON, "--batch-size", "16", "--out", "../data/runs/13-two-processes")
+two_log = run_command(TWO, "train", *COMMON, "--batch-size", "16", "--out", "../data/runs/13-two-processes")
+assert two_log.count("Epoch  1/2") == 1 and two_log.count("Saved model.pth") == 1
 
 # %% [markdown]
 # Every line was printed once, by rank 0; rank 1 trained silently beside it. The same
@@ -206,7 +209,7 @@ run_command(TWO, "train", *COMMON, "--batch-size", "16", "--out", "../data/runs/
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-run_command([], "train", *COMMON, "--batch-size", "32", "--out", "../data/runs/13-one-process")
+one_log = run_command([], "train", *COMMON, "--batch-size", "32", "--out", "../data/runs/13-one-process")
 
 # %% [markdown]
 # The run folder of the two processes records how they trained:
@@ -226,10 +229,10 @@ assert difference <= 2 / 48 + 1e-9
 # Both reach the same accuracy within 2 of the 48 validation leaves. They are not
 # identical runs: the two processes shuffle the images with `DistributedSampler` and
 # draw their own augmentations, so each step averages over other leaves than the single
-# process does. On this CPU, two processes are no faster than one: one process already
-# uses both cores as two threads, and the processes add start-up time and
-# communication. The speed-up is for machines with more cores or GPUs than one process
-# can use.
+# process does. On a 2-core laptop, do not expect two processes to be faster than one:
+# one process already uses both cores as two threads, and the processes add start-up
+# time and communication. The speed-up is for machines with more cores or GPUs than one
+# process can use.
 
 # %% [markdown]
 # ## 5. The commands for real hardware
