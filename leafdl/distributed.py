@@ -55,11 +55,6 @@ def rank() -> int:
     return dist.get_rank() if is_initialized() else 0
 
 
-def local_rank() -> int:
-    """This process's number on its own machine: which GPU it uses. 0 alone."""
-    return int(os.environ.get("LOCAL_RANK", 0)) if is_initialized() else 0
-
-
 def world_size() -> int:
     """How many processes train together; 1 alone."""
     return dist.get_world_size() if is_initialized() else 1
