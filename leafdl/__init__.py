@@ -16,6 +16,7 @@ module                  the document's section
 ``leafdl.plots``        Visualization
 ``leafdl.predict``      Using a trained model on new photos
 ``leafdl.cli``          Train.py itself, as the ``leafdl`` command
+``leafdl.distributed``  (beyond the document) training on several processes with torchrun
 ======================  ==========================================================
 
 Importing ``leafdl`` is instant and has no side effects: import the module you need,

@@ -529,10 +529,12 @@ def default_num_workers() -> int:
     bench_training.py): frozen-feature training ran 2.7x faster with 0 workers than
     with 1, because decoding a 256 px JPEG and augmenting it takes about 1.5 ms, a
     fraction of the forward pass. Only with more than 4 cores do workers pay off.
+    Under torchrun the cores are shared by the processes of one machine
+    (``LOCAL_WORLD_SIZE``), so each process counts only its share.
     """
     if sys.platform != "linux":
         return 0
-    cores = len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", 1))
     return 0 if cores <= 4 else min(4, cores // 4)
 
 

@@ -43,6 +43,7 @@ import torch
 from torch import nn, optim
 from tqdm.auto import tqdm
 
+from leafdl import distributed
 from leafdl.config import TrainConfig
 from leafdl.data import DataLoaders
 from leafdl.device import pick_device, tune_cpu_allocator
@@ -110,6 +111,22 @@ def run_phase(
     if total_samples == 0:
         raise ValueError(f"The {phase} loader yielded no images.")
     return PhaseResult(total_loss / total_samples, total_correct / total_samples, total_samples)
+
+
+def combine_processes(result: PhaseResult, device: torch.device) -> PhaseResult:
+    """The phase's loss and accuracy over the samples of all processes (under torchrun).
+
+    Each process saw only its shard, so its own accuracy is not the run's. Summing the
+    loss sums, correct counts and sample counts over the processes and dividing once
+    gives the same numbers as one process that saw every sample. Alone, the result
+    comes back unchanged.
+    """
+    if distributed.world_size() == 1:
+        return result
+    sums = distributed.all_reduce_sum([result.loss * result.samples, result.accuracy * result.samples,
+                                       result.samples], device)
+    loss_sum, correct, samples = sums[0], round(sums[1]), round(sums[2])
+    return PhaseResult(loss_sum / samples, correct / samples, samples)
 
 
 @dataclass
@@ -209,11 +226,15 @@ def seed_epoch(loaders: DataLoaders, seed: int, epoch: int) -> None:
     """Seed everything random in one epoch (shuffling, augmentation, dropout).
 
     Seeding per epoch, rather than once per run, makes epoch 5 of a resumed run draw
-    the same random numbers as epoch 5 of an uninterrupted one.
+    the same random numbers as epoch 5 of an uninterrupted one. Under torchrun each
+    process draws its own augmentations (the seed moves with the rank; rank 0 draws
+    what a single process would), and a ``DistributedSampler`` shuffles with the epoch.
     """
-    torch.manual_seed(seed * 1000 + epoch)
+    epoch_seed = seed * 1000 + epoch + 1_000_003 * distributed.rank()
+    torch.manual_seed(epoch_seed)
     if loaders.train.generator is not None:
-        loaders.train.generator.manual_seed(seed * 1000 + epoch)
+        loaders.train.generator.manual_seed(epoch_seed)
+    distributed.set_epoch(loaders.train, epoch)
 
 
 @dataclass
@@ -290,6 +311,11 @@ def fit(
     ``resume=True`` continues from ``last.ckpt``, in whichever stage it stopped.
     Ctrl-C stops cleanly, keeping the best model so far. ``on_epoch_end(epoch, history)``
     is called after each epoch (the notebooks use it to draw live curves).
+
+    Under torchrun (see :mod:`leafdl.distributed`) pass each process its shard
+    (:func:`leafdl.distributed.shard_loaders`): the model is wrapped in
+    ``DistributedDataParallel`` for each stage, the metrics are summed over all
+    processes, and only rank 0 logs and writes ``run_dir``.
     """
     from leafdl import checkpoint
     from leafdl.models import set_train_mode
@@ -301,6 +327,11 @@ def fit(
     memory_format = torch.channels_last if device.type != "mps" else torch.contiguous_format
     model.to(device, memory_format=memory_format)
     amp = device.type == "cuda"
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True   # fixed image size: let cuDNN pick its fastest kernels once
+    writes = run_dir is not None and distributed.is_main()   # under torchrun only rank 0 writes
+    log = distributed.main_only(log)
+    progress = progress and distributed.is_main()
     criterion = nn.CrossEntropyLoss()
     arch = getattr(model, "arch", type(model).__name__)
     stages = training_stages(config)
@@ -316,6 +347,11 @@ def fit(
             raise ValueError("resume=True needs the run_dir to resume from.")
         saved = checkpoint.load_training_state(run_dir, classes=loaders.classes, arch=arch,
                                               config=config.to_dict())
+        if saved.get("world_size", 1) != distributed.world_size():
+            raise checkpoint.CheckpointError(
+                f"{run_dir} was trained by {saved.get('world_size', 1)} process(es), not "
+                f"{distributed.world_size()}: the global batch would change. Resume with the same "
+                "torchrun --nnodes and --nproc-per-node, or start a new run in another --out folder.")
         history = History.from_dict(saved["history"])
         best_state = saved["best_model"]
         start_stage, start_stage_epoch = saved["stage_index"], saved["stage_epoch"]
@@ -344,6 +380,7 @@ def fit(
                 model.load_state_dict(best_state)   # fine-tune from the best frozen model
                 log(f"Fine-tuning: the last {config.unfreeze} backbone blocks are unfrozen "
                     f"(lr {config.backbone_lr:g}); the classifier keeps lr {config.lr:g}.")
+            train_model = distributed.wrap_model(model, device)   # DDP under torchrun, else model
 
             for stage_epoch in range(first_epoch, stage.epochs):
                 if stopper.should_stop:
@@ -351,12 +388,14 @@ def fit(
                 epoch = history.epochs            # 0-based index over the whole run
                 started = time.perf_counter()
                 seed_epoch(loaders, config.seed, epoch)
-                set_train_mode(model)
-                train = run_phase(model, loaders.train, criterion, device, "train", optimizer, amp, scaler,
+                set_train_mode(train_model)
+                train = run_phase(train_model, loaders.train, criterion, device, "train", optimizer, amp, scaler,
                                   progress, f"Epoch {epoch + 1}/{total_epochs} train")
+                distributed.broadcast_buffers(model)   # under torchrun: rank 0's BatchNorm statistics
                 model.eval()
                 valid = run_phase(model, loaders.valid, criterion, device, "valid", None, amp, None,
                                   progress, f"Epoch {epoch + 1}/{total_epochs} valid")
+                train, valid = combine_processes(train, device), combine_processes(valid, device)
                 lr = optimizer.param_groups[-1]["lr"]   # the classifier's rate this epoch
                 scheduler.step(valid.accuracy)
                 history.record(train, valid, lr, time.perf_counter() - started, stage.name)
@@ -374,7 +413,7 @@ def fit(
                     f"valid loss {valid.loss:.4f} acc {valid.accuracy:.3f}  lr {lr:.2g}"
                     + ("  *best*" if improved else ""))
 
-                if run_dir is not None:
+                if writes:
                     if improved:
                         checkpoint.save_model(run_dir, best_state,
                                               build_metadata(model, loaders.classes, config, history))
@@ -385,6 +424,7 @@ def fit(
                         "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler else {},
                         "early_stopping": asdict(stopper), "history": history.to_dict(),
                         "best_model": best_state, "config": config.to_dict(),
+                        "world_size": distributed.world_size(),
                     })
                 if on_epoch_end is not None:
                     on_epoch_end(epoch, history)
@@ -397,7 +437,7 @@ def fit(
             f"(epoch {history.best_epoch}).")
 
     model.load_state_dict(best_state)
-    if run_dir is not None and history.epochs:
+    if writes and history.epochs:
         # The metadata's history now covers every epoch, not only those up to the best.
         checkpoint.atomic_write_json(build_metadata(model, loaders.classes, config, history),
                                      Path(run_dir) / checkpoint.METADATA_FILE)
@@ -419,6 +459,8 @@ def build_metadata(model: nn.Module, classes: list[str], config: TrainConfig, hi
         "best_train_acc": history.train_acc[history.best_epoch - 1] if history.best_epoch else None,
         "epochs_trained": history.epochs,
         "stopped_early": history.stopped_early,
+        "world_size": distributed.world_size(),                        # processes that trained together
+        "global_batch_size": config.batch_size * distributed.world_size(),  # images per optimizer step
         "history": history.to_dict(),
         "versions": {"leafdl": leafdl.__version__, "torch": torch.__version__},
     }

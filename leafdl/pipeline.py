@@ -25,9 +25,9 @@ from typing import Callable
 import matplotlib.pyplot as plt
 import torch
 
-from leafdl import plots
+from leafdl import distributed, plots
 from leafdl.config import TrainConfig
-from leafdl.data import DataLoaders, build_dataloaders, is_split_folder, scan_class_folders, split_dataset
+from leafdl.data import DataLoaders, DatasetError, build_dataloaders, is_split_folder, scan_class_folders, split_dataset
 from leafdl.device import describe_device, pick_device
 from leafdl.engine import History, fit
 from leafdl.files import atomic_write
@@ -43,7 +43,7 @@ class RunResult:
 
     run_dir: Path
     history: History
-    predictions: Predictions
+    predictions: Predictions | None   # None in the processes other than rank 0 under torchrun
     loaders: DataLoaders
 
 
@@ -77,6 +77,27 @@ def prepare_data(data_dir: str | Path, run_dir: str | Path, config: TrainConfig,
     return split_dir
 
 
+def shared_split(data_dir: str | Path, run_dir: Path, config: TrainConfig, skip_bad: bool,
+                 log: Callable[[str], None]) -> Path:
+    """:func:`prepare_data`, done by rank 0 alone under torchrun while the others wait.
+
+    The other processes then use the folder rank 0 made. On several machines, that
+    folder (the run folder, or a folder split beforehand) must be shared or copied.
+    """
+    if distributed.is_main():
+        split_dir = prepare_data(data_dir, run_dir, config, skip_bad=skip_bad, log=log)
+    distributed.barrier()
+    if distributed.is_main():
+        return split_dir
+    split_dir = Path(data_dir) if is_split_folder(data_dir) else run_dir / SPLIT_SUBFOLDER
+    if not is_split_folder(split_dir):
+        raise DatasetError(
+            f"Process {distributed.rank()} finds no split in {split_dir}, which rank 0 wrote on its machine. "
+            "On several machines, put the data and --out on a folder they share, or split first "
+            "(leafdl data split) and copy the split folder to the same path on every machine.")
+    return split_dir
+
+
 def train_from_folder(
     data_dir: str | Path,
     run_dir: str | Path,
@@ -92,17 +113,33 @@ def train_from_folder(
     Ctrl-C during training keeps the best model so far (and ``last.ckpt``), draws the
     curves of the epochs that ran, and raises ``KeyboardInterrupt`` again so the caller
     stops; ``resume=True`` continues such a run.
-    """
-    config = config or TrainConfig()
-    run_dir = Path(run_dir)
-    device = device if isinstance(device, torch.device) else pick_device(device)
-    log(f"Device: {describe_device(device)}")
 
-    split_dir = prepare_data(data_dir, run_dir, config, skip_bad=skip_bad, log=log)
+    Started by ``torchrun``, each process joins the process group here and trains on
+    its shard of the data; rank 0 splits the data, prints and writes the run folder
+    (see :mod:`leafdl.distributed`). Otherwise this is a plain single-process run.
+    """
+    device = device if isinstance(device, torch.device) else pick_device(device)
+    device = distributed.process_device(device)   # under torchrun with GPUs: this process's own GPU
+    joined = distributed.init_from_torchrun(device)
+    try:
+        return _train(data_dir, Path(run_dir), config or TrainConfig(), device, resume, skip_bad, progress,
+                      distributed.main_only(log))
+    finally:
+        if joined:
+            distributed.destroy()
+
+
+def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: torch.device, resume: bool,
+           skip_bad: bool, progress: bool, log: Callable[[str], None]) -> RunResult:
+    """The pipeline itself, in one process (of one or many)."""
+    log(f"Device: {describe_device(device)}"
+        + (f", {distributed.world_size()} processes" if distributed.world_size() > 1 else ""))
+
+    split_dir = shared_split(data_dir, run_dir, config, skip_bad, log)
     classes = scan_class_folders(split_dir / "train", check_images=False).classes
     torch.manual_seed(config.seed)  # the new classifier's random start: the same on every run
     model, spec = build_model(len(classes), arch=config.arch, pretrained=config.pretrained,
-                              freeze=True, img_size=config.img_size)
+                              freeze=True, img_size=config.img_size, verbose=distributed.is_main())
     counts = count_parameters(model)
     log(f"Parameters: {counts.total:,} in all, {counts.trainable:,} trainable. Input: {spec.size} px, "
         f"normalised with mean {spec.mean} and std {spec.std}.")
@@ -113,13 +150,19 @@ def train_from_folder(
                                 crop_scale_min=config.crop_scale_min)
     log(f"Training on {len(loaders.train.dataset)} images, validating on {len(loaders.valid.dataset)}; "
         f"{len(loaders.train)} batches of {config.batch_size} per epoch.")
-    history = fit(model, loaders, config, device=device, run_dir=run_dir, resume=resume,
+    shards = distributed.shard_loaders(loaders, config.seed)   # the loaders themselves outside torchrun
+    if shards is not loaders:
+        log(f"Each of {distributed.world_size()} processes trains on {len(shards.train)} batches of "
+            f"{config.batch_size} per epoch: {config.batch_size * distributed.world_size()} images per step.")
+    history = fit(model, shards, config, device=device, run_dir=run_dir, resume=resume,
                   progress=progress, log=log)
     title = f"{model.arch} on {Path(data_dir).name}"
     if history.interrupted:
-        if history.epochs:
+        if history.epochs and distributed.is_main():
             plt.close(plots.plot_history(history, save_to=run_dir / "metrics.png", title=title))
         raise KeyboardInterrupt
+    if not distributed.is_main():
+        return RunResult(run_dir, history, None, loaders)   # rank 0 evaluates and writes the rest
 
     predictions = collect_predictions(model, loaders.valid, device, loaders.classes, progress=progress)
     plt.close(plots.plot_history(history, save_to=run_dir / "metrics.png", title=title))

@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-EXPECTED = [f"{number:02d}" for number in range(13)]
+EXPECTED = [f"{number:02d}" for number in range(14)]
 
 
 def load_build_tool():

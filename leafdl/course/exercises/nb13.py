@@ -1,0 +1,74 @@
+"""Self-checks for notebook 13 (scaling up): global batch, steps per epoch, learning rate.
+
+Each check computes the right answer itself, from the same rules the notebook teaches
+(and, for the steps, from PyTorch's own ``DistributedSampler``), prints ``Correct`` with
+why, or ``Not yet`` with a hint. Worked solutions: ``notebooks/solutions/13_scaling_up.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from torch.utils.data import DistributedSampler
+
+from leafdl.course.exercises.common import CheckResult, close_to, not_answered, report
+
+
+def check_global_batch(answer: Any, nodes: int = 2, gpus_per_node: int = 4, batch_size: int = 32) -> CheckResult:
+    """Notebook 13, exercise 1: images per optimizer step of ``torchrun --nnodes N --nproc-per-node G``.
+
+    ``--batch-size`` is per process, and every process takes one batch per step, so a
+    step sees ``batch_size * nodes * gpus_per_node`` images.
+    """
+    missing = not_answered(answer, "the number of images one optimizer step sees, over all processes")
+    if missing is not None:
+        return missing
+    processes = nodes * gpus_per_node
+    expected = batch_size * processes
+    return report(close_to(answer, expected),
+                  f"{nodes} machines x {gpus_per_node} processes = {processes} processes, each with a batch of "
+                  f"{batch_size}: {expected} images per step, averaged by the all-reduce.",
+                  "--batch-size is per process; count the processes on all machines together.")
+
+
+def check_steps_per_epoch(answer: Any, images: int = 43_456, processes: int = 8, batch_size: int = 32) -> CheckResult:
+    """Notebook 13, exercise 2: optimizer steps per epoch when ``processes`` share ``images``.
+
+    ``DistributedSampler`` gives each process ``ceil(images / processes)`` images (padding
+    the last shard), cut into batches of ``batch_size``, the last one smaller. Counted
+    here with a real ``DistributedSampler``.
+    """
+    missing = not_answered(answer, "the number of optimizer steps (batches per process) in one epoch")
+    if missing is not None:
+        return missing
+    per_process = len(DistributedSampler(range(images), num_replicas=processes, rank=0, shuffle=False))
+    expected = math.ceil(per_process / batch_size)
+    single = math.ceil(images / batch_size)
+    return report(close_to(answer, expected),
+                  f"each process gets {per_process:,} images, {expected:,} batches of up to {batch_size}; "
+                  f"one process alone would take {single:,} steps, {processes} times as many.",
+                  f"first the images of one process (divide by {processes}, round up), then its batches "
+                  f"(divide by {batch_size}, round up).")
+
+
+def check_scaled_learning_rate(answer: Any, lr: float = 0.001, processes_before: int = 1,
+                               processes_after: int = 4) -> CheckResult:
+    """Notebook 13, exercise 3: the linear scaling rule's learning rate for a larger global batch.
+
+    With the batch per process fixed, the global batch grows with the number of
+    processes; the linear scaling rule grows the learning rate by the same factor.
+    """
+    missing = not_answered(answer, "the learning rate the linear scaling rule suggests")
+    if missing is not None:
+        return missing
+    factor = processes_after / processes_before
+    expected = lr * factor
+    if close_to(answer, lr / factor, tolerance=1e-9):
+        return report(False, "", "the batch got larger, so each step averages more images: the step can be "
+                      "larger, not smaller.")
+    return report(close_to(answer, expected, tolerance=1e-9),
+                  f"the global batch grew {factor:g}x, so the rule scales lr by {factor:g}: {expected:g}. "
+                  "A starting point to check on the validation curve, with a few epochs of warm-up "
+                  "for large factors.",
+                  f"how many times larger is the global batch? Multiply lr = {lr:g} by that.")

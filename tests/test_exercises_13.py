@@ -1,0 +1,31 @@
+"""Self-checks of notebook 13 accept the right answer and refuse wrong or missing ones."""
+
+import math
+
+from leafdl.course.exercises import check_global_batch, check_scaled_learning_rate, check_steps_per_epoch
+
+
+def test_global_batch():
+    assert check_global_batch(256)                  # 2 machines x 4 processes x 32
+    assert check_global_batch(64, nodes=1, gpus_per_node=2)
+    assert not check_global_batch(32)               # the batch of one process
+    assert not check_global_batch(128)              # one machine's processes only
+    assert not check_global_batch(None)
+
+
+def test_steps_per_epoch():
+    right = math.ceil(math.ceil(43_456 / 8) / 32)
+    assert right == 170
+    assert check_steps_per_epoch(right)
+    assert not check_steps_per_epoch(math.ceil(43_456 / 32))   # one process's steps
+    assert not check_steps_per_epoch(43_456 // 8)             # images, not batches
+    assert not check_steps_per_epoch("many")
+    assert not check_steps_per_epoch(None)
+
+
+def test_scaled_learning_rate(capsys):
+    assert check_scaled_learning_rate(0.004)
+    assert not check_scaled_learning_rate(0.00025)
+    assert "larger, not smaller" in capsys.readouterr().out
+    assert not check_scaled_learning_rate(0.001)
+    assert not check_scaled_learning_rate(None)
