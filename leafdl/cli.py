@@ -63,6 +63,8 @@ def _add_train_command(commands) -> None:
     train.add_argument("--backbone-lr", type=float, default=DEFAULTS.backbone_lr,
                        help="fine-tune: learning rate of the unfrozen blocks")
     train.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    train.add_argument("--precision", default=DEFAULTS.precision, choices=["auto", "fp32", "bf16"],
+                       help="auto: frozen features in bf16 on CPUs that compute it natively, else fp32")
     train.add_argument("--workers", type=int, default=None, help="DataLoader worker processes (default: per OS)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.ckpt")
     train.add_argument("--skip-bad-images", action="store_true", help="leave unreadable images out instead of stopping")
@@ -90,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run_dir", type=Path)
     predict.add_argument("images", type=Path, nargs="+")
     predict.add_argument("--top", type=int, default=3, help="how many classes to show per image")
+    predict.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                         help="auto: features in bf16 on CPUs that compute it natively, else fp32")
     predict.set_defaults(handler=_predict)
 
     export = commands.add_parser("export", help="zip a run's model, metadata and plots")
@@ -136,6 +140,7 @@ def _train(args) -> None:
         lr=args.lr, max_patience=args.patience, seed=args.seed, arch=args.arch,
         pretrained=not args.no_pretrained, num_workers=args.workers, unfreeze=args.unfreeze,
         finetune_epochs=args.finetune_epochs, backbone_lr=args.backbone_lr, crop_scale_min=args.crop_scale_min,
+        precision=args.precision,
     )
     train_from_folder(args.data_dir, args.out, config, device=args.device, resume=args.resume,
                       skip_bad=args.skip_bad_images, progress=not args.quiet)
@@ -145,7 +150,7 @@ def _predict(args) -> None:
     from leafdl.data import readable_class_name
     from leafdl.predict import Predictor
 
-    predictor = Predictor.from_run(args.run_dir)
+    predictor = Predictor.from_run(args.run_dir, precision=args.precision)
     for image in args.images:
         ranked = predictor.predict(image, top_k=args.top)
         print(f"{image}:")

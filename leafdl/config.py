@@ -65,6 +65,11 @@ class TrainConfig:
     finetune_epochs: int = 20
     backbone_lr: float = 3e-4
 
+    # "auto": the frozen features in bfloat16 on CPUs that compute it natively, float32
+    # elsewhere (CUDA keeps its float16 mixed precision); "fp32" or "bf16" to force one.
+    # What learns, and every saved weight, stays float32. See leafdl.precision.
+    precision: str = "auto"
+
     def to_dict(self) -> dict:
         """A plain dict, for the metadata JSON."""
         return asdict(self)

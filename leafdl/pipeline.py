@@ -30,6 +30,7 @@ from leafdl.data import (SPLIT_MARKER, DataLoaders, build_dataloaders, is_split_
 from leafdl.device import describe_device, pick_device
 from leafdl.engine import History, fit
 from leafdl.metrics import Predictions, collect_predictions, interpret_gap
+from leafdl.precision import choose_precision, runs_features_in_bf16
 
 SPLIT_SUBFOLDER = "split"
 
@@ -88,7 +89,9 @@ def train_from_folder(
     config = config or TrainConfig()
     run_dir = Path(run_dir)
     device = device if isinstance(device, torch.device) else pick_device(device)
+    precision = choose_precision(config.precision, device)   # a bad setting stops here, before any work
     log(f"Device: {describe_device(device)}")
+    log(precision.describe())
 
     split_dir = prepare_data(data_dir, run_dir, config, skip_bad=skip_bad, log=log)
     classes = scan_class_folders(split_dir / "train", check_images=False).classes
@@ -108,7 +111,8 @@ def train_from_folder(
     history = fit(model, loaders, config, device=device, run_dir=run_dir, resume=resume,
                   progress=progress, log=log)
 
-    predictions = collect_predictions(model, loaders.valid, device, loaders.classes, progress=progress)
+    predictions = collect_predictions(model, loaders.valid, device, loaders.classes, progress=progress,
+                                      bf16_features=runs_features_in_bf16(model, precision))
     plots.plot_history(history, save_to=run_dir / "metrics.png", title=f"{model.arch} on {Path(data_dir).name}")
     plots.plot_confusion_matrix(predictions.confusion_matrix(), loaders.classes,
                                 save_to=run_dir / "confusion_matrix.png")
