@@ -108,6 +108,7 @@ def train_from_folder(
                                 crop_scale_min=config.crop_scale_min)
     log(f"Training on {len(loaders.train.dataset)} images, validating on {len(loaders.valid.dataset)}; "
         f"{len(loaders.train)} batches of {config.batch_size} per epoch.")
+    log(loaders.loading)
     history = fit(model, loaders, config, device=device, run_dir=run_dir, resume=resume,
                   progress=progress, log=log)
 
