@@ -192,3 +192,15 @@ def test_predictor_precision(native_bf16, demo_split, tmp_path):
     assert not torch.equal(fast_probabilities, exact_probabilities)   # bf16 really ran
     with pytest.raises(ValueError, match="precision must be one of"):
         Predictor.from_run(tmp_path, precision="half")
+
+
+def test_command_line_precision_for_train_and_predict(native_bf16, demo_leaves, tmp_path, capsys):
+    native_bf16(True)
+    run = tmp_path / "run"
+    assert main(["train", str(demo_leaves), "--out", str(run), "--epochs", "1", "--img-size", "64",
+                 "--arch", "efficientnet_lite0", "--workers", "0", "--quiet", "--precision", "fp32"]) == 0
+    assert "Precision: fp32 (asked for)" in capsys.readouterr().out
+    assert json.loads((run / "metadata.json").read_text())["precision"] == "fp32"
+    image = next((run / "split" / "valid").rglob("*.jpg"))
+    assert main(["predict", str(run), str(image), "--precision", "bf16", "--top", "1"]) == 0
+    assert "%" in capsys.readouterr().out
