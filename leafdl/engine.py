@@ -369,10 +369,10 @@ def fit(
                 seed_epoch(loaders, config.seed, epoch)
                 set_train_mode(model)
                 train = run_phase(model, loaders.train, criterion, device, "train", optimizer, amp, scaler,
-                                  progress, f"Epoch {epoch + 1}/{total_epochs} train", bf16)
+                                  progress, f"Epoch {epoch + 1}/{total_epochs} train", bf16_features=bf16)
                 model.eval()
                 valid = run_phase(model, loaders.valid, criterion, device, "valid", None, amp, None,
-                                  progress, f"Epoch {epoch + 1}/{total_epochs} valid", bf16)
+                                  progress, f"Epoch {epoch + 1}/{total_epochs} valid", bf16_features=bf16)
                 lr = optimizer.param_groups[-1]["lr"]   # the classifier's rate this epoch
                 scheduler.step(valid.accuracy)
                 history.record(train, valid, lr, time.perf_counter() - started, stage.name,
