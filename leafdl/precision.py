@@ -12,8 +12,10 @@ everything that learns in float32::
     outputs = model.classifier(pooled)               # trainable: float32, as always
 
 The loss, the gradients, the optimizer and every saved weight stay float32: ``model.pth``
-is the same kind of file either way. Measured on 1,200 demo leaves (benchmarks/
-bench_training.py): the same best validation accuracy, epochs about 1.6x faster.
+is the same kind of file either way. On a CPU with ``avx512_bf16`` the frozen
+EfficientNet-Lite0 features ran at 282 img/s in bf16 against 155 in float32; a 10-epoch
+``leafdl train`` on 1,200 demo leaves took 111 s of CPU time against 154 s, at the same
+best validation accuracy (0.988; ``benchmarks/bench_training.py`` compares them).
 
 The setting (``TrainConfig.precision``, ``leafdl train --precision``):
 
