@@ -9,8 +9,10 @@ module                  the document's section
 ``leafdl.device``       Hardware: CPU vs GPU
 ``leafdl.demo_data``    (the synthetic demo leaves the course trains on offline)
 ``leafdl.data``         Data Preparation, Data Loading Pipeline
+``leafdl.memory_data``  Data Loading Pipeline: each image decoded once, kept in memory
 ``leafdl.models``       Transfer Learning
 ``leafdl.engine``       The Training Loop, Train vs Eval mode, LR Scheduling, Early Stopping
+``leafdl.precision``    (bf16 frozen features on CPUs that compute bf16 natively)
 ``leafdl.checkpoint``   Model Saving
 ``leafdl.metrics``      Metrics (accuracy, gap, confusion matrix)
 ``leafdl.plots``        Visualization

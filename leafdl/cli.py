@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from leafdl import __version__
-from leafdl.config import ARCH_CHOICES, TrainConfig
+from leafdl.config import ARCH_CHOICES, PRECISIONS, TrainConfig
 from leafdl.errors import LeafdlError
 
 DEFAULTS = TrainConfig()
@@ -100,6 +100,8 @@ def _add_train_command(commands) -> None:
     train.add_argument("--backbone-lr", type=float, default=DEFAULTS.backbone_lr,
                        help="fine-tune: learning rate of the unfrozen blocks")
     train.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    train.add_argument("--precision", default=DEFAULTS.precision, choices=PRECISIONS,
+                       help="auto: frozen features in bf16 on CPUs that compute it natively, else fp32")
     train.add_argument("--workers", type=whole_number(0), default=None, help="DataLoader worker processes (default: per OS)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.ckpt")
     train.add_argument("--skip-bad-images", action="store_true", help="leave unreadable images out instead of stopping")
@@ -126,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run_dir", type=Path)
     predict.add_argument("images", type=Path, nargs="+")
     predict.add_argument("--top", type=whole_number(1), default=3, help="how many classes to show per image")
+    predict.add_argument("--precision", default="auto", choices=PRECISIONS,
+                         help="auto: features in bf16 on CPUs that compute it natively, else fp32")
     predict.set_defaults(handler=_predict)
 
     export = commands.add_parser("export", help="zip a run's model, metadata and plots")
@@ -181,6 +185,7 @@ def train_config_from(args) -> TrainConfig:
         lr=args.lr, max_patience=args.patience, seed=args.seed, arch=args.arch,
         pretrained=not args.no_pretrained, num_workers=args.workers, unfreeze=args.unfreeze,
         finetune_epochs=args.finetune_epochs, backbone_lr=args.backbone_lr, crop_scale_min=args.crop_scale_min,
+        precision=args.precision,
     )
 
 
@@ -205,7 +210,7 @@ def _predict(args) -> int:
     from leafdl.data import readable_class_name
     from leafdl.predict import Predictor
 
-    predictor = Predictor.from_run(args.run_dir)
+    predictor = Predictor.from_run(args.run_dir, precision=args.precision)
     failed = 0
     for image in args.images:
         try:

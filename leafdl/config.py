@@ -26,6 +26,8 @@ from leafdl.errors import OptionError
 # The pretrained backbones leafdl can build (leafdl.models), and "auto" to choose one.
 ARCHITECTURES: tuple[str, ...] = ("mobilenet_v2", "efficientnet_lite0")
 ARCH_CHOICES: tuple[str, ...] = ("auto", *ARCHITECTURES)
+# What the frozen features compute in (leafdl.precision).
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 
 # Both backbones shrink an image 32-fold before the classifier: a smaller input leaves
 # the last feature map with less than one pixel.
@@ -36,7 +38,7 @@ OPTION_NAMES = {
     "img_size": "--img-size", "batch_size": "--batch-size", "epochs": "--epochs", "valid_split": "--valid",
     "lr": "--lr", "max_patience": "--patience", "seed": "--seed", "arch": "--arch",
     "num_workers": "--workers", "crop_scale_min": "--crop-scale-min", "unfreeze": "--unfreeze",
-    "finetune_epochs": "--finetune-epochs", "backbone_lr": "--backbone-lr",
+    "finetune_epochs": "--finetune-epochs", "backbone_lr": "--backbone-lr", "precision": "--precision",
 }
 
 
@@ -83,6 +85,11 @@ class TrainConfig:
     unfreeze: int = 0
     finetune_epochs: int = 20
     backbone_lr: float = 3e-4
+
+    # "auto": the frozen features in bfloat16 on CPUs that compute it natively, float32
+    # elsewhere (CUDA keeps its float16 mixed precision); "fp32" or "bf16" to force one.
+    # What learns, and every saved weight, stays float32. See leafdl.precision.
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work, before anything is computed or written."""
@@ -139,6 +146,7 @@ def config_problem(config: TrainConfig) -> tuple[str, str] | None:
         ("finetune_epochs", _whole(config.finetune_epochs) and config.finetune_epochs >= 0,
          "must be a whole number of epochs, 0 or more"),
         ("backbone_lr", _positive_number(config.backbone_lr), "must be a positive number"),
+        ("precision", config.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
     ]
     return next(((name, why) for name, ok, why in checks if not ok), None)
 

@@ -39,6 +39,7 @@ from torchvision import datasets, transforms
 
 from leafdl.errors import LeafdlError, OptionError
 from leafdl.files import remove_stale_temporaries, staging_folder
+from leafdl.memory_data import decode_into_memory
 
 if TYPE_CHECKING:
     from leafdl.models import InputSpec
@@ -545,6 +546,7 @@ class DataLoaders:
     train: DataLoader
     valid: DataLoader
     classes: list[str]
+    loading: str = ""   # how images are loaded: kept in memory, or read from disk (and why)
 
 
 def build_dataloaders(
@@ -556,6 +558,7 @@ def build_dataloaders(
     seed: int = 42,
     skip_bad: bool = False,
     crop_scale_min: float = 0.08,
+    in_memory: bool = True,
 ) -> DataLoaders:
     """ImageFolder datasets and DataLoaders for ``data_dir/train`` and ``data_dir/valid``.
 
@@ -563,7 +566,8 @@ def build_dataloaders(
     for training; validation is not shuffled. ``pin_memory`` speeds up copies to a
     CUDA GPU. The training loader's shuffling comes from a seeded generator, so a
     run can be repeated (and resumed) exactly. ``crop_scale_min`` goes to
-    :func:`train_transforms`.
+    :func:`train_transforms`. With ``in_memory`` each image is decoded once and kept in
+    memory when the dataset fits (:mod:`leafdl.memory_data`); ``loaders.loading`` says which.
     """
     data_dir = Path(data_dir)
     if not is_split_folder(data_dir):
@@ -576,6 +580,9 @@ def build_dataloaders(
         raise DatasetError(
             f"train/ and valid/ in {data_dir} have different classes ({train_set.classes} vs "
             f"{valid_set.classes}). Re-split the dataset so both hold the same class folders.")
+    loading = "Images are read from disk every epoch."
+    if in_memory:
+        train_set, valid_set, loading = decode_into_memory(train_set, valid_set, spec.size)
     if num_workers is None:
         num_workers = default_num_workers()
     # Workers are started afresh each epoch (not persistent) so that their random
@@ -586,4 +593,5 @@ def build_dataloaders(
         train=DataLoader(train_set, shuffle=True, generator=generator, **common),
         valid=DataLoader(valid_set, shuffle=False, **common),
         classes=list(train_set.classes),
+        loading=loading,
     )

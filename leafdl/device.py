@@ -15,6 +15,10 @@ so without tuning every batch maps and unmaps fresh memory pages, and page fault
 large part of the time (the benchmark in ``benchmarks/`` measures it). Raising the
 threshold keeps that memory in the process for the next batch.
 
+:func:`cpu_has_native_bf16` tells whether this CPU computes in *bfloat16* in hardware
+(recent Intel Xeons and AMD Zen 4 and later). There, the frozen features run about
+1.8x faster in bf16 (see :mod:`leafdl.precision`); elsewhere bf16 is emulated and slower.
+
 Example:
     >>> from leafdl.device import pick_device
     >>> device = pick_device()
@@ -29,6 +33,7 @@ import ctypes.util
 import os
 import platform
 import sys
+from pathlib import Path
 
 import torch
 
@@ -114,6 +119,34 @@ def tune_cpu_allocator() -> bool:
     mmap_ok = libc.mallopt(_M_MMAP_THRESHOLD, _ALLOCATOR_THRESHOLD_BYTES)
     trim_ok = libc.mallopt(_M_TRIM_THRESHOLD, _ALLOCATOR_THRESHOLD_BYTES)
     return bool(mmap_ok and trim_ok)
+
+
+# CPU flags (Linux /proc/cpuinfo) of x86 instructions that compute in bfloat16:
+# AVX-512 BF16 (Intel Cooper Lake and later Xeons, AMD Zen 4 and later) and AMX
+# (Intel Sapphire Rapids and later). PyTorch's oneDNN kernels use them for bf16 convolutions.
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_has_native_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+    """True when this CPU computes bfloat16 in hardware (x86 ``avx512_bf16`` or ``amx_bf16``).
+
+    Reads the ``flags`` line of ``/proc/cpuinfo``, which Linux fills from the CPU
+    itself. Elsewhere (macOS, Windows, ARM, or a file that cannot be read) it answers
+    ``False``: bf16 is then not chosen automatically, because an emulated bf16 is slower
+    than fp32 and would make training worse, not better.
+
+    >>> isinstance(cpu_has_native_bf16(), bool)
+    True
+    """
+    try:
+        text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            return any(flag in flags for flag in NATIVE_BF16_FLAGS)
+    return False
 
 
 def cpu_count() -> int:

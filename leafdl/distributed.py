@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Callable, Iterator
 
 import torch
@@ -210,8 +211,8 @@ def shard_loaders(loaders: DataLoaders, seed: int) -> DataLoaders:
     train_sampler = DistributedSampler(loaders.train.dataset, num_replicas=world_size(), rank=rank(),
                                        shuffle=True, seed=seed)
     valid_sampler = ShardSampler(len(loaders.valid.dataset), rank(), world_size())
-    return DataLoaders(train=_loader_like(loaders.train, train_sampler),
-                       valid=_loader_like(loaders.valid, valid_sampler), classes=loaders.classes)
+    return replace(loaders, train=_loader_like(loaders.train, train_sampler),
+                   valid=_loader_like(loaders.valid, valid_sampler))
 
 
 def set_epoch(loader: DataLoader, epoch: int) -> None:

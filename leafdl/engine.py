@@ -21,8 +21,9 @@ The heart of the document's Train.py is two phases per epoch::
 run. What ``fit`` adds is what a long run on a real machine needs: loss and accuracy
 weighted by samples (a last, smaller batch counts less), a checkpoint after every
 epoch so a run can be resumed, Ctrl-C that keeps the best model, mixed precision on
-a CUDA GPU, and ``channels_last`` memory layout, which makes the convolutions of a
-CPU forward pass markedly faster.
+a CUDA GPU, bf16 frozen features on a CPU that computes bf16 natively
+(:mod:`leafdl.precision`), and ``channels_last`` memory layout, which makes the
+convolutions of a CPU forward pass markedly faster.
 
 Example:
     >>> history = fit(model, loaders, TrainConfig(epochs=3), run_dir="runs/demo")  # doctest: +SKIP
@@ -47,6 +48,7 @@ from leafdl import distributed
 from leafdl.config import TrainConfig
 from leafdl.data import DataLoaders
 from leafdl.device import pick_device, tune_cpu_allocator
+from leafdl.precision import Precision, choose_precision, forward, runs_features_in_bf16
 
 
 @dataclass
@@ -69,6 +71,7 @@ def run_phase(
     scaler: torch.amp.GradScaler | None = None,
     progress: bool = True,
     description: str = "",
+    bf16_features: bool = False,
 ) -> PhaseResult:
     """One pass over ``loader``: a training phase (``phase="train"``) or a validation phase.
 
@@ -80,6 +83,9 @@ def run_phase(
     Call :func:`leafdl.models.set_train_mode` or ``model.eval()`` before it; :func:`fit`
     does. Loss and accuracy are sums over samples divided by the number of samples, so
     a small last batch does not weigh as much as a full one.
+
+    ``amp`` turns on CUDA's float16 autocast; ``bf16_features`` runs the frozen
+    ``model.features`` in bf16 on a CPU (:func:`leafdl.precision.forward`).
     """
     training = phase == "train"
     if training and optimizer is None:
@@ -93,7 +99,7 @@ def run_phase(
         if training:
             optimizer.zero_grad(set_to_none=True)
         with torch.set_grad_enabled(training), torch.autocast(device.type, enabled=amp):
-            outputs = model(inputs)
+            outputs = forward(model, inputs, bf16_features)
             loss = criterion(outputs, labels)
         if training:
             if scaler is not None:
@@ -163,6 +169,8 @@ class History:
     """Everything measured, one entry per epoch, plus how the run ended.
 
     ``gap`` is the document's overfitting measure, ``train_acc - valid_acc``.
+    ``precision`` says what each epoch's forward pass ran in: ``"bf16"`` (frozen features
+    in bf16 on a CPU), ``"fp32"`` or ``"cuda-amp"`` (see :mod:`leafdl.precision`).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -173,6 +181,7 @@ class History:
     gap: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     stage: list[str] = field(default_factory=list)   # "frozen" or "finetune", per epoch
+    precision: list[str] = field(default_factory=list)   # "bf16", "fp32" or "cuda-amp", per epoch
     best_epoch: int = 0            # 1-based; 0 until the first epoch ends
     best_valid_acc: float = 0.0
     stopped_early: bool = False
@@ -182,7 +191,8 @@ class History:
     def epochs(self) -> int:
         return len(self.train_loss)
 
-    def record(self, train: PhaseResult, valid: PhaseResult, lr: float, seconds: float, stage: str) -> None:
+    def record(self, train: PhaseResult, valid: PhaseResult, lr: float, seconds: float, stage: str,
+               precision: str = "fp32") -> None:
         self.train_loss.append(train.loss)
         self.train_acc.append(train.accuracy)
         self.valid_loss.append(valid.loss)
@@ -191,12 +201,16 @@ class History:
         self.gap.append(train.accuracy - valid.accuracy)
         self.seconds.append(seconds)
         self.stage.append(stage)
+        self.precision.append(precision)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> "History":
+        values = dict(values)
+        # Checkpoints written before the precision was recorded: say so, per epoch.
+        values.setdefault("precision", ["unknown"] * len(values.get("train_loss", [])))
         return cls(**values)
 
 
@@ -309,6 +323,7 @@ def fit(
     With ``run_dir``, the best model and its metadata (``model.pth``,
     ``metadata.json``) and a resumable ``last.ckpt`` are written after every epoch;
     ``resume=True`` continues from ``last.ckpt``, in whichever stage it stopped.
+    ``config.precision`` picks float32 or bf16 frozen features (:mod:`leafdl.precision`).
     Ctrl-C stops cleanly, keeping the best model so far. ``on_epoch_end(epoch, history)``
     is called after each epoch (the notebooks use it to draw live curves).
 
@@ -326,7 +341,8 @@ def fit(
         tune_cpu_allocator()
     memory_format = torch.channels_last if device.type != "mps" else torch.contiguous_format
     model.to(device, memory_format=memory_format)
-    amp = device.type == "cuda"
+    precision = choose_precision(config.precision, device)
+    amp = precision.cuda_amp
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True   # fixed image size: let cuDNN pick its fastest kernels once
     writes = run_dir is not None and distributed.is_main()   # under torchrun only rank 0 writes
@@ -379,26 +395,31 @@ def fit(
             elif stage_index > 0:
                 model.load_state_dict(best_state)   # fine-tune from the best frozen model
                 log(f"Fine-tuning: the last {config.unfreeze} backbone blocks are unfrozen "
-                    f"(lr {config.backbone_lr:g}); the classifier keeps lr {config.lr:g}.")
+                    f"(lr {config.backbone_lr:g}); the classifier keeps lr {config.lr:g}."
+                    + (" The whole model now runs in fp32." if precision.bf16_features else ""))
             train_model = distributed.wrap_model(model, device)   # DDP under torchrun, else model
 
             for stage_epoch in range(first_epoch, stage.epochs):
                 if stopper.should_stop:
                     break
                 epoch = history.epochs            # 0-based index over the whole run
+                # bf16 only while the features are all frozen, and never through a DDP wrapper
+                # (its own forward must run, so that gradients are averaged): fp32 there.
+                bf16 = runs_features_in_bf16(train_model, precision)
                 started = time.perf_counter()
                 seed_epoch(loaders, config.seed, epoch)
                 set_train_mode(train_model)
                 train = run_phase(train_model, loaders.train, criterion, device, "train", optimizer, amp, scaler,
-                                  progress, f"Epoch {epoch + 1}/{total_epochs} train")
+                                  progress, f"Epoch {epoch + 1}/{total_epochs} train", bf16_features=bf16)
                 distributed.broadcast_buffers(model)   # under torchrun: rank 0's BatchNorm statistics
                 model.eval()
                 valid = run_phase(model, loaders.valid, criterion, device, "valid", None, amp, None,
-                                  progress, f"Epoch {epoch + 1}/{total_epochs} valid")
+                                  progress, f"Epoch {epoch + 1}/{total_epochs} valid", bf16_features=bf16)
                 train, valid = combine_processes(train, device), combine_processes(valid, device)
                 lr = optimizer.param_groups[-1]["lr"]   # the classifier's rate this epoch
                 scheduler.step(valid.accuracy)
-                history.record(train, valid, lr, time.perf_counter() - started, stage.name)
+                history.record(train, valid, lr, time.perf_counter() - started, stage.name,
+                               "bf16" if bf16 else ("cuda-amp" if amp else "fp32"))
 
                 stopper.step(valid.accuracy)   # counts this stage's epochs without improvement
                 improved = history.best_epoch == 0 or valid.accuracy > history.best_valid_acc
@@ -416,7 +437,7 @@ def fit(
                 if writes:
                     if improved:
                         checkpoint.save_model(run_dir, best_state,
-                                              build_metadata(model, loaders.classes, config, history))
+                                              build_metadata(model, loaders.classes, config, history, precision))
                     checkpoint.save_training_state(run_dir, {
                         "stage_index": stage_index, "stage_epoch": stage_epoch + 1,
                         "finished": last_epoch_of_run, "arch": arch, "classes": loaders.classes,
@@ -439,13 +460,18 @@ def fit(
     model.load_state_dict(best_state)
     if writes and history.epochs:
         # The metadata's history now covers every epoch, not only those up to the best.
-        checkpoint.atomic_write_json(build_metadata(model, loaders.classes, config, history),
+        checkpoint.atomic_write_json(build_metadata(model, loaders.classes, config, history, precision),
                                      Path(run_dir) / checkpoint.METADATA_FILE)
     return history
 
 
-def build_metadata(model: nn.Module, classes: list[str], config: TrainConfig, history: History) -> dict:
-    """The ``metadata.json`` of a run: everything needed to use and judge the model."""
+def build_metadata(model: nn.Module, classes: list[str], config: TrainConfig, history: History,
+                   precision: Precision | None = None) -> dict:
+    """The ``metadata.json`` of a run: everything needed to use and judge the model.
+
+    Its ``precision`` is what the first, frozen-features epochs ran in (``"bf16"``,
+    ``"fp32"`` or ``"cuda-amp"``); fine-tuning epochs run in float32 on a CPU.
+    """
     import leafdl
 
     spec = getattr(model, "input_spec", None)
@@ -454,6 +480,8 @@ def build_metadata(model: nn.Module, classes: list[str], config: TrainConfig, hi
         "classes": list(classes),
         "input": spec.to_dict() if spec is not None else {"size": config.img_size},
         "hyperparameters": config.to_dict(),
+        # What the first (frozen-features) epochs ran in; history["precision"] has every epoch's.
+        "precision": history.precision[0] if history.precision else (precision.name if precision else "fp32"),
         "best_epoch": history.best_epoch,
         "best_valid_acc": history.best_valid_acc,
         "best_train_acc": history.train_acc[history.best_epoch - 1] if history.best_epoch else None,

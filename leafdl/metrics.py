@@ -25,6 +25,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from leafdl.data import readable_class_name
+from leafdl.precision import forward
 
 
 # The document's "Overfitting Detection" table: above these gaps, mild and significant overfitting.
@@ -71,13 +72,18 @@ class Predictions:
 
 @torch.no_grad()
 def collect_predictions(model: nn.Module, loader, device: torch.device | str = "cpu",
-                        classes: list[str] | None = None, progress: bool = True) -> Predictions:
-    """Run ``model`` in eval mode over ``loader`` and gather labels, predictions and probabilities."""
+                        classes: list[str] | None = None, progress: bool = True,
+                        bf16_features: bool = False) -> Predictions:
+    """Run ``model`` in eval mode over ``loader`` and gather labels, predictions and probabilities.
+
+    ``bf16_features`` runs the frozen features in bf16 as training did
+    (:func:`leafdl.precision.forward`), so the numbers match the run's validation accuracy.
+    """
     device = torch.device(device)
     model.eval().to(device)
     labels, probabilities = [], []
     for inputs, batch_labels in tqdm(loader, desc="predict", leave=False, disable=not progress):
-        outputs = model(inputs.to(device))
+        outputs = forward(model, inputs.to(device), bf16_features)
         probabilities.append(torch.softmax(outputs.float(), dim=1).cpu())
         labels.append(batch_labels)
     probs = torch.cat(probabilities).numpy()

@@ -33,6 +33,7 @@ from leafdl.engine import History, fit
 from leafdl.files import atomic_write
 from leafdl.metrics import Predictions, collect_predictions, interpret_gap
 from leafdl.models import build_model, count_parameters
+from leafdl.precision import Precision, choose_precision, runs_features_in_bf16
 
 SPLIT_SUBFOLDER = "split"
 
@@ -120,20 +121,24 @@ def train_from_folder(
     """
     device = device if isinstance(device, torch.device) else pick_device(device)
     device = distributed.process_device(device)   # under torchrun with GPUs: this process's own GPU
+    config = config or TrainConfig()
+    precision = choose_precision(config.precision, device)   # a bad setting stops here, before any work
     joined = distributed.init_from_torchrun(device)
     try:
-        return _train(data_dir, Path(run_dir), config or TrainConfig(), device, resume, skip_bad, progress,
+        return _train(data_dir, Path(run_dir), config, device, precision, resume, skip_bad, progress,
                       distributed.main_only(log))
     finally:
         if joined:
             distributed.destroy()
 
 
-def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: torch.device, resume: bool,
-           skip_bad: bool, progress: bool, log: Callable[[str], None]) -> RunResult:
+def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: torch.device, precision: Precision,
+           resume: bool, skip_bad: bool, progress: bool, log: Callable[[str], None]) -> RunResult:
     """The pipeline itself, in one process (of one or many)."""
     log(f"Device: {describe_device(device)}"
         + (f", {distributed.world_size()} processes" if distributed.world_size() > 1 else ""))
+    log(precision.describe() + (" (under torchrun: fp32)" if precision.bf16_features
+                                and distributed.world_size() > 1 else ""))
 
     split_dir = shared_split(data_dir, run_dir, config, skip_bad, log)
     classes = scan_class_folders(split_dir / "train", check_images=False).classes
@@ -150,6 +155,7 @@ def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: tor
                                 crop_scale_min=config.crop_scale_min)
     log(f"Training on {len(loaders.train.dataset)} images, validating on {len(loaders.valid.dataset)}; "
         f"{len(loaders.train)} batches of {config.batch_size} per epoch.")
+    log(loaders.loading)
     shards = distributed.shard_loaders(loaders, config.seed)   # the loaders themselves outside torchrun
     if shards is not loaders:
         log(f"Each of {distributed.world_size()} processes trains on {len(shards.train)} batches of "
@@ -164,7 +170,8 @@ def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: tor
     if not distributed.is_main():
         return RunResult(run_dir, history, None, loaders)   # rank 0 evaluates and writes the rest
 
-    predictions = collect_predictions(model, loaders.valid, device, loaders.classes, progress=progress)
+    predictions = collect_predictions(model, loaders.valid, device, loaders.classes, progress=progress,
+                                      bf16_features=runs_features_in_bf16(model, precision))
     plt.close(plots.plot_history(history, save_to=run_dir / "metrics.png", title=title))
     plt.close(plots.plot_confusion_matrix(predictions.confusion_matrix(), loaders.classes,
                                           save_to=run_dir / "confusion_matrix.png"))

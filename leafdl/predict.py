@@ -24,6 +24,7 @@ from leafdl.checkpoint import load_model
 from leafdl.data import DatasetError, check_image, eval_transforms, load_rgb
 from leafdl.errors import OptionError
 from leafdl.models import InputSpec
+from leafdl.precision import choose_precision, forward
 
 
 @dataclass
@@ -34,13 +35,22 @@ class Predictor:
     classes: list[str]
     transform: object
     device: torch.device
+    bf16_features: bool = False
 
     @classmethod
-    def from_run(cls, run_dir: str | Path, device: str | torch.device = "cpu") -> "Predictor":
-        """Load the best model of a ``leafdl train`` run folder."""
+    def from_run(cls, run_dir: str | Path, device: str | torch.device = "cpu",
+                 precision: str = "auto") -> "Predictor":
+        """Load the best model of a ``leafdl train`` run folder.
+
+        ``precision`` as in training (:mod:`leafdl.precision`): ``"auto"`` runs the
+        features in bf16 on a CPU that computes it natively, ``"fp32"`` never does.
+        Probabilities then differ from fp32 ones in about the third decimal.
+        """
+        choice = choose_precision(precision, torch.device(device))
         model, metadata = load_model(run_dir, device)
         spec = InputSpec.from_dict(metadata["input"])
-        return cls(model, list(metadata["classes"]), eval_transforms(spec), torch.device(device))
+        return cls(model, list(metadata["classes"]), eval_transforms(spec), torch.device(device),
+                   bf16_features=choice.bf16_features)
 
     @torch.no_grad()
     def probabilities(self, image_path: str | Path) -> torch.Tensor:
@@ -51,7 +61,7 @@ class Predictor:
         if reason is not None:
             raise DatasetError(f"Cannot predict {image_path}: {reason}. Pass a JPEG or PNG photo.")
         batch = self.transform(load_rgb(image_path)).unsqueeze(0).to(self.device)
-        return torch.softmax(self.model(batch), dim=1)[0].cpu()
+        return torch.softmax(forward(self.model, batch, self.bf16_features).float(), dim=1)[0].cpu()
 
     def predict(self, image_path: str | Path, top_k: int = 3) -> list[tuple[str, float]]:
         """The ``top_k`` most likely classes for one image, most likely first."""

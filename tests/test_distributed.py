@@ -203,4 +203,6 @@ def test_model_copies_stay_identical_through_fine_tuning(demo_split, tmp_path):
     worker.write_text(WORKER)
     launcher = ["--nproc-per-node", "2", "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
     result = run([sys.executable, "-m", "torch.distributed.run", *launcher, str(worker), str(demo_split)], tmp_path)
-    assert sorted(result.stdout.split("\n")[:2]) == ["rank 0: identical", "rank 1: identical"], result.stdout
+    # The two processes print at the same moment, so their lines may interleave: count words.
+    assert "rank 0: identical" in result.stdout and "rank 1: identical" in result.stdout, result.stdout
+    assert "differ" not in result.stdout

@@ -44,6 +44,6 @@ def test_a_folder_of_classes_is_split_trained_evaluated_and_saved(demo_leaves, t
 def test_an_existing_split_is_used_as_it_is(demo_split, tmp_path):
     lines = []
     result = train_from_folder(demo_split, tmp_path / "run", TrainConfig(**CONFIG), progress=False, log=lines.append)
-    assert lines[1].startswith(f"Using the existing split in {demo_split}")
+    assert f"Using the existing split in {demo_split} (train/ and valid/)." in lines
     assert not (tmp_path / "run" / "split").exists()
     assert len(result.loaders.train.dataset) == len(list((demo_split / "train").rglob("*.jpg")))

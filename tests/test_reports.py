@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -59,11 +60,13 @@ def test_the_2x2_plot_and_the_confusion_matrix_are_written(tmp_path):
     assert [round(bar.get_height(), 2) for bar in bars] == [-0.05, 0.05, 0.25]
     assert matplotlib.colors.to_hex(bars[2].get_facecolor()) == matplotlib.colors.to_hex("tab:red")
     assert Image.open(tmp_path / "metrics.png").size == (1000, 700)
+    plt.close(fig)
 
     matrix = np.array([[3, 1], [0, 4]])
     fig = plot_confusion_matrix(matrix, ["Healthy", "Black_rot"], save_to=tmp_path / "cm.png")
     assert Image.open(tmp_path / "cm.png").format == "PNG"
     shown = [text.get_text() for text in fig.axes[0].texts]
+    plt.close(fig)
     assert shown == ["3", "1", "0", "4"]
     assert not list(tmp_path.glob(".*.tmp"))   # written atomically: no temporaries left
 
