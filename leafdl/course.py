@@ -4,6 +4,9 @@ Every notebook can run on its own, in any order: the first one to need the demo 
 draws them into ``data/`` at the repository root (about two seconds, no download), and
 the others reuse them.
 
+The real field photos shipped with leafdl (notebook 12) work the same way:
+:func:`field_data` copies them into ``data/field-photos`` and splits them.
+
 Example:
     >>> from leafdl.course import demo_data                 # doctest: +SKIP
     >>> leaves, split = demo_data()                          # doctest: +SKIP
@@ -58,3 +61,25 @@ def demo_data(per_class: int = COURSE_PER_CLASS, seed: int = COURSE_SEED,
     if not is_split_folder(split):
         split_dataset(leaves, split)
     return leaves, split
+
+
+def field_data(data_dir: Path | None = None) -> tuple[Path, Path]:
+    """Return ``(photos, split)``: the shipped field photos and their 80/20 split, copied if missing.
+
+    ``photos`` is ``data/field-photos`` (240 real photos of bean leaves, 3 classes; see
+    :mod:`leafdl.field_photos`); ``split`` is ``data/field-split`` with ``train/`` (192)
+    and ``valid/`` (48), stratified, ``random_state=42``. A damaged or incomplete copy
+    is copied again, and its split made again.
+    """
+    from leafdl.field_photos import copy_field_photos, is_intact_copy
+
+    data_dir = Path(data_dir) if data_dir else repo_data_dir()
+    photos = data_dir / "field-photos"
+    split = data_dir / "field-split"
+    if not is_intact_copy(photos):
+        copy_field_photos(photos)
+        if (split / SPLIT_MARKER).exists():
+            split_dataset(photos, split)
+    if not is_split_folder(split):
+        split_dataset(photos, split)
+    return photos, split
