@@ -44,7 +44,7 @@ README = """\
 
 The course's real-photo set (notebook 12; `leafdl data field OUT_DIR` copies it out).
 80 smartphone photos per class: `Angular_leaf_spot/`, `Bean_rust/`, `Healthy/`; leaves
-among other leaves, soil, stems, hands and sky.
+among other leaves, soil, stems and hands.
 
 ## Source and licence
 
@@ -57,6 +57,8 @@ among other leaves, soil, stems, hands and sky.
   80 per class (`source_file` in `manifest.json` names each).
 - Attribution: "iBeans, Makerere AI Lab / NaCRRI (MIT); redistributed by
   ai-agriculture-circuits-and-systems/plant_leaves (CC BY 4.0); downsized by leafdl."
+- The MIT licence asks that its copyright and permission notice travel with copies: the
+  upstream repository's `LICENSE` file is that notice; keep this README with the photos.
 
 ## What was changed
 
