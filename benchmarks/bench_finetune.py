@@ -3,9 +3,9 @@
 Run:  .venv/bin/python benchmarks/bench_finetune.py [DATA_DIR] [--recipes frozen,finetune] [--seeds 42,1,2]
                                                    [--split-seed 42]
 
-DATA_DIR is a folder of class folders; by default the iBeans sample that sits beside the
-repository in ../shared/data/ibeans-sample (240 smartphone photos of bean leaves in the
-field, 3 classes, 500x500). The photos are split once (20% for validation,
+DATA_DIR is a folder of class folders; by default the field photos shipped with leafdl
+(leafdl/field-photos: 240 smartphone photos of bean leaves in the field, 3 classes,
+downsized to 288x288; only read). The photos are split once (20% for validation,
 random_state=42 unless --split-seed says otherwise); each recipe then trains on that
 split once per seed and prints its best and last validation accuracy, and its CPU and
 wall time. Nothing is asserted: these are measurements. With 48 validation photos one
@@ -44,7 +44,7 @@ RECIPES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "ibeans-sample"
+    default = Path(__file__).resolve().parents[1] / "leafdl" / "field-photos"
     parser.add_argument("data_dir", type=Path, nargs="?", default=default)
     parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated: " + ", ".join(RECIPES))
     parser.add_argument("--seeds", default="42", help="comma-separated training seeds (default: 42)")

@@ -1,6 +1,7 @@
 """The ``leafdl`` command: the document's Train.py, with sub-commands.
 
     leafdl data demo OUT_DIR [--per-class N] [--seed S]       draw the demo leaf dataset
+    leafdl data field OUT_DIR                                 copy out the 240 real field photos
     leafdl data split SRC OUT_DIR [--valid 0.2] [--seed 42]   copy into train/ and valid/
     leafdl weights download                                   fetch MobileNetV2's ImageNet weights
     leafdl train DATA_DIR --out RUN_DIR [--epochs 10 ...]     train, save, plot
@@ -67,6 +68,10 @@ def _add_data_commands(commands) -> None:
     demo.add_argument("--per-class", type=whole_number(1), default=100, help="images per class (default: 100)")
     demo.add_argument("--seed", type=int, default=0, help="random seed; same seed, same files (default: 0)")
     demo.set_defaults(handler=_demo)
+
+    field = data.add_parser("field", help="copy out the shipped field photos (240 real bean-leaf photos)")
+    field.add_argument("out_dir", type=Path)
+    field.set_defaults(handler=_field)
 
     split = data.add_parser("split", help="split class folders into train/ and valid/ (copies)")
     split.add_argument("source", type=Path)
@@ -147,6 +152,13 @@ def _demo(args) -> int:
 
     out = make_demo_dataset(args.out_dir, per_class=args.per_class, seed=args.seed)
     print(f"Wrote {args.per_class} images per class to {out}")
+    return 0
+
+
+def _field(args) -> int:
+    from leafdl.field_photos import copy_field_photos
+
+    print(f"Copied 240 field photos (3 classes, 80 each) to {copy_field_photos(args.out_dir)}")
     return 0
 
 

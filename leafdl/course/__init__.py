@@ -4,6 +4,9 @@ Every notebook can run on its own, in any order: the first one to need the demo 
 draws them into ``data/`` at the repository root (about two seconds, no download), and
 the others reuse them.
 
+The real field photos shipped with leafdl (notebook 12) work the same way:
+:func:`field_data` copies them into ``data/field-photos`` and splits them.
+
 Example:
     >>> from leafdl.course import demo_data                 # doctest: +SKIP
     >>> leaves, split = demo_data()                          # doctest: +SKIP
@@ -17,7 +20,10 @@ import json
 import shutil
 from pathlib import Path
 
-from leafdl.data import SPLIT_MARKER, is_split_folder, split_dataset
+from leafdl.data import SPLIT_MARKER, split_dataset
+from leafdl.demo_data import DRAWING_VERSION, MARKER_FILE, make_demo_dataset
+from leafdl.field_photos import MARKER_FILE as FIELD_MARKER
+from leafdl.field_photos import copy_field_photos, is_intact_copy
 
 # The course's demo set: 60 leaves per class (48 train + 12 valid each): enough to learn
 # from, small enough that an epoch at the notebooks' 128 px takes seconds on a laptop CPU.
@@ -44,8 +50,6 @@ def demo_data(per_class: int = COURSE_PER_CLASS, seed: int = COURSE_SEED,
     ``leaves`` holds the class folders; ``split`` holds ``train/`` and ``valid/`` as
     :func:`leafdl.data.split_dataset` writes them (``random_state=42``).
     """
-    from leafdl.demo_data import DRAWING_VERSION, MARKER_FILE, make_demo_dataset
-
     data_dir = Path(data_dir) if data_dir else repo_data_dir()
     leaves = data_dir / "demo-leaves"
     split = data_dir / "demo-split"
@@ -56,6 +60,23 @@ def demo_data(per_class: int = COURSE_PER_CLASS, seed: int = COURSE_SEED,
         make_demo_dataset(leaves, per_class=per_class, seed=seed, progress=False)
         if (split / SPLIT_MARKER).exists():
             shutil.rmtree(split)  # the course's own split of the old leaves; split again below
-    if not is_split_folder(split):
-        split_dataset(leaves, split)
+    split_dataset(leaves, split)   # made if missing; kept as it is when it is this very split
     return leaves, split
+
+
+def field_data(data_dir: Path | None = None) -> tuple[Path, Path]:
+    """Return ``(photos, split)``: the shipped field photos and their 80/20 split, copied if missing.
+
+    ``photos`` is ``data/field-photos`` (240 real photos of bean leaves, 3 classes; see
+    :mod:`leafdl.field_photos`); ``split`` is ``data/field-split`` with ``train/`` (192)
+    and ``valid/`` (48), stratified, ``random_state=42``. A damaged or incomplete copy
+    is copied again, and its split made again.
+    """
+    data_dir = Path(data_dir) if data_dir else repo_data_dir()
+    photos = data_dir / "field-photos"
+    split = data_dir / "field-split"
+    if (photos / FIELD_MARKER).exists() and not is_intact_copy(photos):
+        shutil.rmtree(photos)      # the course's own copy, damaged: copy it again
+    copy_field_photos(photos)      # copied if missing; kept when intact
+    split_dataset(photos, split)   # made if missing; kept when it is this very split
+    return photos, split
