@@ -236,10 +236,14 @@ print(f"{len(with_grad)} parameter tensors received a gradient:")
 for name, p in with_grad:
     print(f"  {name:<22} grad shape {tuple(p.grad.shape)}, largest |grad| {p.grad.abs().max():.4f}")
 print(f"{len(without_grad)} parameter tensors have .grad = None (the frozen features), e.g. {without_grad[0]}")
+skipped = sum(p.numel() for name, p in model.named_parameters() if p.grad is None)
+print(f"frozen feature parameters skipped: {skipped:,} ({model.arch})")
+assert [name for name, _ in with_grad] == ["classifier.1.weight", "classifier.1.bias"]
+assert skipped == sum(p.numel() for p in model.features.parameters()) and round(skipped / 1e6, 1) == 3.4
 
 # %% [markdown]
-# Only the classifier's weight and bias got gradients; the 2.2 million frozen feature
-# parameters were skipped entirely, which is why a frozen backbone trains fast:
+# Only the classifier's weight and bias got gradients; the 3.4 million frozen feature
+# parameters of EfficientNet-Lite0 (MobileNetV2 has 2.2 million) were skipped entirely, which is why a frozen backbone trains fast:
 #
 # ```
 # Loss
