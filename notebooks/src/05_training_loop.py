@@ -158,6 +158,8 @@ print(f"\nby hand (softmax, -log p, mean): {by_hand.item():.6f}")
 print(f"the document's -sum(y log ŷ):     {by_formula.item():.6f}")
 print(f"nn.CrossEntropyLoss:             {loss.item():.6f}")
 print(f"guessing uniformly, -log(1/4):   {math.log(4):.6f}")
+assert torch.allclose(by_hand, loss) and torch.allclose(by_formula, loss)   # all three agree
+assert abs(loss.item() - math.log(4)) < 0.15                                # untrained: close to ln 4
 
 # %% [markdown]
 # All three agree. (PyTorch computes the same thing in one numerically safer step,
@@ -331,6 +333,8 @@ for name, make in optimizers.items():
         optimizer.step()
         curves[name].append(step_loss.item())
     print(f"{name:<20} loss {curves[name][0]:.3f} → {curves[name][-1]:.3f} after 50 steps")
+final = {name: values[-1] for name, values in curves.items()}
+assert final["SGD"] > final["SGD + momentum 0.9"] > final["Adam"]   # SGD crawls, momentum helps, Adam fastest
 
 plt.figure(figsize=(6, 3.5))
 for name, values in curves.items():
@@ -423,6 +427,7 @@ for inputs, labels in tqdm(loaders.train, desc="epoch 1"):
     running_corrects += (preds == labels).sum().item()
 
 print(f"epoch 1: train loss {running_loss / n_train:.4f}, train accuracy {running_corrects / n_train:.3f}")
+assert len(loaders.train) == 6 and 1.0 < running_loss / n_train < math.log(4)   # 6 updates; a little below ln 4
 
 # %% [markdown]
 # What to notice: the epoch's average loss is only a little below $\ln 4 = 1.39$. The
