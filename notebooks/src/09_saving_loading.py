@@ -390,6 +390,9 @@ for epoch in range(history.epochs):
 for name in ("train_loss", "train_acc", "valid_loss", "valid_acc", "lr"):
     print(f"{name:<11} identical in both runs: {getattr(history, name) == getattr(resumed, name)}")
 print("best epoch:", history.best_epoch, "and", resumed.best_epoch)
+assert all(getattr(history, name) == getattr(resumed, name)
+           for name in ("train_loss", "train_acc", "valid_loss", "valid_acc", "lr"))
+assert history.best_epoch == resumed.best_epoch
 
 # %% [markdown]
 # The same numbers, to the last digit. That needs more than the weights: the optimizer's
