@@ -229,15 +229,16 @@ assert frozen == feature_counts[ARCH]
 # about 3.4 million parameters where MobileNetV2's have 2.2 million; they were trained
 # separately, so the 1280 features they hand the classifier are different numbers, and
 # so are the accuracies and losses of every epoch below. The code, and what it teaches,
-# is the same. (Where MobileNetV2's weights are cached, this notebook trains it, and the
-# comparison in section 8 holds just the same.)
+# is the same. (Where MobileNetV2's weights are cached, this notebook trains MobileNetV2
+# instead, with ImageNet's normalisation, and prints its own numbers.)
 
 # %% [markdown]
 # ## 5. Loss, optimizer, scheduler
 #
 # `CrossEntropyLoss` (notebook 05); Adam on the classifier's parameters only, the only
-# ones that learn; `ReduceLROnPlateau` halving the learning rate after 3 epochs without
-# a better validation accuracy (`mode="max"`: higher accuracy is better; notebook 07).
+# ones that learn; `ReduceLROnPlateau` halving the learning rate once the validation
+# accuracy has not improved for more than 3 epochs (`mode="max"`: higher accuracy is
+# better; notebook 07).
 
 # %%
 criterion = nn.CrossEntropyLoss()
