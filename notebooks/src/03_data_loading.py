@@ -304,8 +304,10 @@ show_images(pictures, titles, columns=8, size=1.7, suptitle="Half of one trainin
 plt.show()
 
 # %% [markdown]
-# Shuffled classes, random crops, flips, rotations and lighting: each batch is a fresh mix.
-# Look for a crop that missed the lesions: it still carries its disease label, which is
+# Shuffled classes and random crops: each batch is a fresh mix. (This chain is the
+# document's: `RandomResizedCrop`, `ToTensor`, `Normalize`. Flips, rotations and lighting
+# changes would come from the other transforms of the augmentation table above, which
+# `leafdl`'s training transforms add.) Look for a crop that missed the lesions: it still carries its disease label, which is
 # the price of strong cropping that the explorer above lets you see.
 #
 # **Why batches?** A GPU's memory cannot hold the whole dataset at once; one batch of
@@ -319,8 +321,31 @@ plt.show()
 # epoch takes $\lceil N / \text{batch size} \rceil$ iterations, and the last batch holds
 # whatever is left:
 
+# The validation images need their own transform. With the training chain, every
+# epoch would judge the model on other random crops, some of which miss the leaf, and
+# the validation accuracy would wobble for no reason. Validation is a measurement: the
+# same images, prepared the same way, every time. So resize, then keep the centre
+# square, and no randomness at all:
+
 # %%
-valid_dataset = datasets.ImageFolder(split / "valid", transform)
+valid_transform = transforms.Compose([
+    transforms.Resize(round(COURSE_IMG_SIZE / 0.875)),  # 146 px, so the crop keeps 87.5%
+    transforms.CenterCrop(COURSE_IMG_SIZE),
+    transforms.ToTensor(),
+    transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+])
+valid_dataset = datasets.ImageFolder(split / "valid", valid_transform)
+
+same_valid = torch.equal(valid_dataset[0][0], valid_dataset[0][0])    # read the same image twice
+same_train = torch.equal(train_dataset[0][0], train_dataset[0][0])
+print("valid_dataset[0] twice identical:", same_valid, "| train_dataset[0] twice identical:", same_train)
+assert same_valid and not same_train
+
+# %% [markdown]
+# `leafdl.data.eval_transforms` is this chain, and `build_dataloaders` gives it to the
+# validation set. Now the number of batches of each set:
+
+# %%
 for name, dataset in (("train", train_dataset), ("valid", valid_dataset)):
     loader = DataLoader(dataset, batch_size=32)
     n = len(dataset)
@@ -343,10 +368,10 @@ for name, dataset in (("train", train_dataset), ("valid", valid_dataset)):
 # But workers have a cost and a trap. On Windows and macOS they are started by
 # re-importing everything (seconds per epoch), and in a notebook they cannot see
 # functions defined in cells, a classic cause of crashes. And on a laptop with few cores,
-# a worker competes with the model for them: on 2 cores, training with the frozen
-# backbone ran 2.7 times faster with `num_workers=0` than with one worker, because
-# preparing an image takes about 1.5 ms and the model's forward pass about 5 ms.
-# `leafdl.data.default_num_workers()` therefore picks 0 on Windows and macOS and on
+# a worker competes with the model for them: with a frozen backbone, preparing an image
+# is a small job next to the model's forward pass, so a worker process saves little and
+# takes a core away from the model. (`benchmarks/bench_training.py` measures both
+# settings on your machine.) `leafdl.data.default_num_workers()` therefore picks 0 on Windows and macOS and on
 # machines with up to 4 cores, and a few workers on larger Linux machines:
 
 # %%
@@ -417,6 +442,7 @@ shutil.rmtree(broken)  # remove the copy this notebook made
 #
 # - `transforms.Compose([...])` chains transforms; random ones (crop, flip, rotation,
 #   colour jitter) give a different version of each image every epoch: augmentation.
+#   Validation images get a transform without randomness (resize, centre crop).
 # - `ToTensor`: `(H, W, C)` in `[0, 255]` → `(C, H, W)` in `[0, 1]`. `Normalize`:
 #   $(x - \mu) / \sigma$ per channel, with the constants the pretrained network was
 #   trained with.

@@ -158,6 +158,8 @@ print(f"\nby hand (softmax, -log p, mean): {by_hand.item():.6f}")
 print(f"the document's -sum(y log ŷ):     {by_formula.item():.6f}")
 print(f"nn.CrossEntropyLoss:             {loss.item():.6f}")
 print(f"guessing uniformly, -log(1/4):   {math.log(4):.6f}")
+assert torch.allclose(by_hand, loss) and torch.allclose(by_formula, loss)   # all three agree
+assert abs(loss.item() - math.log(4)) < 0.15                                # untrained: close to ln 4
 
 # %% [markdown]
 # All three agree. (PyTorch computes the same thing in one numerically safer step,
@@ -236,10 +238,14 @@ print(f"{len(with_grad)} parameter tensors received a gradient:")
 for name, p in with_grad:
     print(f"  {name:<22} grad shape {tuple(p.grad.shape)}, largest |grad| {p.grad.abs().max():.4f}")
 print(f"{len(without_grad)} parameter tensors have .grad = None (the frozen features), e.g. {without_grad[0]}")
+skipped = sum(p.numel() for name, p in model.named_parameters() if p.grad is None)
+print(f"frozen feature parameters skipped: {skipped:,} ({model.arch})")
+assert [name for name, _ in with_grad] == ["classifier.1.weight", "classifier.1.bias"]
+assert skipped == sum(p.numel() for p in model.features.parameters()) and round(skipped / 1e6, 1) == 3.4
 
 # %% [markdown]
-# Only the classifier's weight and bias got gradients; the 2.2 million frozen feature
-# parameters were skipped entirely, which is why a frozen backbone trains fast:
+# Only the classifier's weight and bias got gradients; the 3.4 million frozen feature
+# parameters of EfficientNet-Lite0 (MobileNetV2 has 2.2 million) were skipped entirely, which is why a frozen backbone trains fast:
 #
 # ```
 # Loss
@@ -327,6 +333,8 @@ for name, make in optimizers.items():
         optimizer.step()
         curves[name].append(step_loss.item())
     print(f"{name:<20} loss {curves[name][0]:.3f} → {curves[name][-1]:.3f} after 50 steps")
+final = {name: values[-1] for name, values in curves.items()}
+assert final["SGD"] > final["SGD + momentum 0.9"] > final["Adam"]   # SGD crawls, momentum helps, Adam fastest
 
 plt.figure(figsize=(6, 3.5))
 for name, values in curves.items():
@@ -419,6 +427,7 @@ for inputs, labels in tqdm(loaders.train, desc="epoch 1"):
     running_corrects += (preds == labels).sum().item()
 
 print(f"epoch 1: train loss {running_loss / n_train:.4f}, train accuracy {running_corrects / n_train:.3f}")
+assert len(loaders.train) == 6 and 1.0 < running_loss / n_train < math.log(4)   # 6 updates; a little below ln 4
 
 # %% [markdown]
 # What to notice: the epoch's average loss is only a little below $\ln 4 = 1.39$. The

@@ -169,8 +169,8 @@ for best in range(1, EPOCHS + 1):
 #
 # We train the course model with `max_patience=2` and at most 8 epochs. We also raise the
 # learning rate from the document's 0.001 to 0.01, so the classifier learns what it can
-# within a few epochs and then plateaus; with 0.001 it is still improving at epoch 8 and
-# nothing would stop (try it: change `lr` below). As in notebook 05 we train at 128 px.
+# within a few epochs and then plateaus; with 0.001 it learns more slowly, and 8 epochs
+# may end before it stalls (try it: change `lr` below). As in notebook 05 we train at 128 px.
 #
 # The training lines vary a little from machine to machine; the numbers quoted in the
 # text below are read from the `History` that `fit` returns, so they always match.
@@ -188,13 +188,16 @@ torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 config = TrainConfig(epochs=8, max_patience=2, lr=0.01, img_size=COURSE_IMG_SIZE)
-history = fit(model, loaders, config, device=device)
+RUN = "../data/runs/08-early-stopping"   # fit also saves the last epoch's state there (last.ckpt)
+history = fit(model, loaders, config, device=device, run_dir=RUN)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 print(f"trained {history.epochs} of {config.epochs} epochs; stopped early: {history.stopped_early}")
 print(f"best epoch: {history.best_epoch}, validation accuracy {history.best_valid_acc:.3f}")
 print(f"last epoch: {history.epochs}, validation accuracy {history.valid_acc[-1]:.3f}")
+assert history.stopped_early and history.epochs - history.best_epoch == config.max_patience
+assert history.best_epoch >= 2 and history.valid_acc[0] < history.best_valid_acc   # it rose first
 print(f"one validation leaf is worth {1 / len(loaders.valid.dataset):.3f} of accuracy "
       f"({len(loaders.valid.dataset)} validation images)")
 plot_early_stopping(history.valid_acc, history.best_epoch, history.epochs if history.stopped_early else None,
@@ -214,8 +217,10 @@ plt.show()
 #
 # When the loop ends, `fit` loads the kept copy of the best epoch's `state_dict` back into
 # the model (the document's `best_model = copy.deepcopy(model.state_dict())`, notebook 09).
-# So the model we hold now should score exactly the best validation accuracy, not the last
-# epoch's. We evaluate it once more with `run_phase`:
+# So the model we hold now should score exactly what the best epoch scored, not what the
+# last epoch scored. Accuracy alone cannot tell them apart when both epochs got the same
+# leaves right (it moves in steps of one leaf); the validation *loss* can, since it
+# changes with every weight. We evaluate the model once more with `run_phase`:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -224,18 +229,47 @@ from torch import nn
 from leafdl.engine import run_phase
 
 model.eval()
-check = run_phase(model, loaders.valid, nn.CrossEntropyLoss(), device, "valid", progress=False)
-print(f"model after fit:        validation accuracy {check.accuracy:.3f}")
-print(f"history.best_valid_acc:                     {history.best_valid_acc:.3f} (epoch {history.best_epoch})")
-print(f"the last epoch's:                           {history.valid_acc[-1]:.3f} (epoch {history.epochs})")
-
-# %%
-print("the model holds the best epoch's weights:", check.accuracy == history.best_valid_acc)
+check = run_phase(model, loaders.valid, nn.CrossEntropyLoss(), device, "valid", progress=False,
+                  amp=device.type == "cuda")   # evaluated exactly as fit did (mixed precision on a CUDA GPU)
+best, last = history.best_epoch - 1, history.epochs - 1
+print(f"model after fit:   validation loss {check.loss:.4f}, accuracy {check.accuracy:.3f}")
+print(f"best epoch ({best + 1}):    validation loss {history.valid_loss[best]:.4f}, accuracy {history.valid_acc[best]:.3f}")
+print(f"last epoch ({last + 1}):    validation loss {history.valid_loss[last]:.4f}, accuracy {history.valid_acc[last]:.3f}")
 
 # %% [markdown]
-# Equal: the model in memory is the best epoch's model, whatever came after it. The
-# validation images and their transforms are deterministic (no augmentation), so the
-# same weights give exactly the same accuracy. With a `run_dir`, `fit` also writes that
+# The check below compares losses. It can only tell best from last if the two epochs are
+# different epochs with different losses, so it checks that first; and to be sure it
+# *would* fail on the last epoch's weights, it runs the same evaluation on them, read
+# back from the `last.ckpt` that `fit` saved after the final epoch (notebook 09).
+
+# %%
+import copy
+
+from leafdl.checkpoint import TRAINING_STATE_FILE, safe_torch_load
+
+assert best != last and abs(history.valid_loss[best] - history.valid_loss[last]) > 1e-3
+last_model = copy.deepcopy(model)
+last_model.load_state_dict(safe_torch_load(f"{RUN}/{TRAINING_STATE_FILE}")["model"])
+last_model.eval()
+check_last = run_phase(last_model, loaders.valid, nn.CrossEntropyLoss(), device, "valid", progress=False,
+                       amp=device.type == "cuda")
+
+
+def holds_epoch(result, epoch: int) -> bool:
+    """Does an evaluation match what fit measured at the end of `epoch` (0-based)?"""
+    return abs(result.loss - history.valid_loss[epoch]) < 1e-5 and result.accuracy == history.valid_acc[epoch]
+
+
+print("the model after fit holds the best epoch's weights:", holds_epoch(check, best))
+print("the same check on the last epoch's weights passes: ", holds_epoch(check_last, best))
+assert holds_epoch(check, best) and not holds_epoch(check, last)
+assert holds_epoch(check_last, last) and not holds_epoch(check_last, best)
+
+# %% [markdown]
+# The model in memory is the best epoch's model, whatever came after it, and the check
+# tells the two apart: the last epoch's weights fail it. The validation images and their
+# transforms are deterministic (no augmentation), so the same weights give exactly the
+# same loss and accuracy. With a `run_dir`, `fit` also writes that
 # best model to `model.pth` as soon as an epoch improves, so a crash in epoch 9 cannot
 # lose the model of epoch 5 (notebook 09).
 

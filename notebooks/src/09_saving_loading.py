@@ -390,6 +390,9 @@ for epoch in range(history.epochs):
 for name in ("train_loss", "train_acc", "valid_loss", "valid_acc", "lr"):
     print(f"{name:<11} identical in both runs: {getattr(history, name) == getattr(resumed, name)}")
 print("best epoch:", history.best_epoch, "and", resumed.best_epoch)
+assert all(getattr(history, name) == getattr(resumed, name)
+           for name in ("train_loss", "train_acc", "valid_loss", "valid_acc", "lr"))
+assert history.best_epoch == resumed.best_epoch
 
 # %% [markdown]
 # The same numbers, to the last digit. That needs more than the weights: the optimizer's
@@ -420,9 +423,31 @@ print(json.dumps(metadata["hyperparameters"], indent=2))
 
 # %% [markdown]
 # The `input` entry matters more than it looks. EfficientNet-Lite0 expects pixels
-# normalised with mean = std = 0.5, MobileNetV2 with ImageNet's mean and std (notebook
-# 05): prepare a photo the wrong way and predictions quietly get worse. The results of
-# the run and the versions of the software that made it:
+# normalised with mean = std = 0.5, MobileNetV2 with ImageNet's mean and std (notebooks
+# 03 and 04): prepare a photo the wrong way and predictions quietly get worse, with no
+# error anywhere. Here is the model we just trained, judged on its validation leaves
+# prepared both ways:
+
+# %%
+from leafdl.config import IMAGENET_MEAN, IMAGENET_STD
+from leafdl.engine import run_phase
+from leafdl.models import InputSpec
+
+wrong_spec = InputSpec(spec.size, IMAGENET_MEAN, IMAGENET_STD, spec.interpolation)
+model.eval()
+judged = {}
+for name, input_spec in [("its own, from metadata (0.5 / 0.5)", spec), ("ImageNet's mean and std", wrong_spec)]:
+    valid_loader = build_dataloaders(split, input_spec, batch_size=32, num_workers=0).valid
+    judged[name] = run_phase(model, valid_loader, torch.nn.CrossEntropyLoss(), next(model.parameters()).device,
+                             "valid", progress=False)
+    print(f"normalised with {name:<36} valid loss {judged[name].loss:.3f}, accuracy {judged[name].accuracy:.3f}")
+right, wrong = judged.values()
+assert dict(metadata["input"])["mean"] == list(spec.mean) and wrong.loss > right.loss
+
+# %% [markdown]
+# The wrong normalisation raised the loss: the model is less sure of the right answers,
+# and nothing warned us. That is why the metadata stores `input`, and why `Predictor`
+# below reads it. The results of the run and the versions of the software that made it:
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -97,6 +97,10 @@ for epoch, acc in enumerate(history.valid_acc, start=1):
 # after validation accuracy has stopped improving for more than 3 epochs, which a 5-epoch
 # run does not reach.
 
+# %%
+print("learning rates:", history.lr)
+assert all(lr == config.lr for lr in history.lr)   # the scheduler never acted
+
 # %% [markdown]
 # ## 2. The 2x2 metrics plot
 #
@@ -108,6 +112,8 @@ from leafdl.plots import plot_history
 
 fig = plot_history(history, title="EfficientNet-Lite0 on the demo leaves, 5 epochs")
 plt.show()
+assert history.valid_acc[0] > history.train_acc[0]              # validation above training at first
+assert history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1] < history.valid_loss[-2]
 
 # %% [markdown]
 # How to read it, panel by panel:
@@ -117,8 +123,8 @@ plt.show()
 #    measured on *augmented* images (random crops, flips, rotations, colour changes) with
 #    dropout active, so the training task is the harder one; validation images are shown
 #    plainly and dropout is off. The dotted line marks the best epoch: the weights kept.
-# 2. **Loss (top right)**: both should fall and stay close. Still falling steeply at the
-#    last epoch, as here, means more epochs would help; flat means it has converged. A
+# 2. **Loss (top right)**: both should fall and stay close. Still falling at the last
+#    epoch, as here, means more epochs would help; flat means it has converged. A
 #    *validation* loss that turns upward while training loss keeps falling is the classic
 #    signature of overfitting.
 # 3. **Learning rate (bottom left, log scale)**: the scheduler's decisions. A flat line is
@@ -155,10 +161,46 @@ for epoch in range(history.epochs):
           f"= {gap:+.3f}  -> {interpret_gap(gap)}")
 
 # %% [markdown]
-# Negative gaps: the model does *better* on images it never trained on. As explained for
-# the accuracy panel, that is augmentation and dropout making training harder, and with
-# only a small classifier trained on frozen features there is little room to memorise.
-# The table reads any gap below 0.1 as good generalisation.
+# Negative gaps, some far below 0, and the table calls them all good generalisation.
+# Read them with care: the model does not really do better on images it never trained on.
+# The two accuracies are not measured the same way:
+#
+# - **Training accuracy is an average over the epoch, while the weights change.** The
+#   first batches of an epoch are scored by the weights as they were when the epoch
+#   began; validation is scored once, by the weights at the epoch's end. In epoch 1 the
+#   first batches meet a classifier that has not learnt anything yet.
+# - **Training images are augmented and dropout is on**: random crops that may miss the
+#   lesions, flips, rotations and colour changes, and a fifth of the features dropped.
+#   Validation images are shown plainly, with dropout off.
+#
+# Measure the training images the way the validation images are measured (after the
+# epoch, `eval()` mode, the validation transform) and the gap means what the table says:
+
+# %%
+from torch import nn
+from torch.utils.data import DataLoader
+
+from leafdl.data import eval_transforms, image_folder
+from leafdl.engine import run_phase
+
+plain_train = DataLoader(image_folder(split / "train", eval_transforms(spec)), batch_size=32)
+model.eval()
+train_after = run_phase(model, plain_train, nn.CrossEntropyLoss(), next(model.parameters()).device, "valid",
+                        progress=False)
+best = history.best_epoch - 1   # fit has loaded this epoch's weights into `model`
+print(f"epoch {best + 1}, training images, averaged during the epoch (augmented): {history.train_acc[best]:.3f}")
+print(f"epoch {best + 1}, training images, after the epoch (like validation):     {train_after.accuracy:.3f}")
+print(f"epoch {best + 1}, validation images:                                      {history.valid_acc[best]:.3f}")
+fair_gap = train_after.accuracy - history.valid_acc[best]
+print(f"gap measured fairly: {fair_gap:+.3f} -> {interpret_gap(fair_gap)}")
+assert train_after.accuracy > history.train_acc[best] and abs(fair_gap) < abs(history.gap[best]) and -0.1 < fair_gap < 0
+
+# %% [markdown]
+# Measured fairly, the training accuracy is higher than the epoch's running average, and
+# the gap is closer to 0, inside the table's "good generalisation": a small classifier on
+# frozen features has little room to memorise 192 leaves. (These 48 validation leaves
+# happen to be a little easier than the 192 training leaves, hence a gap still below 0.) So this run shows no overfitting; section 4
+# provokes some.
 #
 # For contrast, the document's own example of overfitting, and two made-up runs:
 
@@ -174,7 +216,95 @@ for train_acc, val_acc in [(0.99, 0.70), (0.96, 0.83), (0.91, 0.89)]:
 # **validation** accuracy, which is what `fit` keeps.
 
 # %% [markdown]
-# ## 4. The confusion matrix
+# ## 4. A run that overfits
+#
+# The demo leaves are easy and the backbone is frozen, so the run above never overfits.
+# To see what overfitting looks like we provoke it, on purpose, with the same frozen
+# EfficientNet-Lite0 and a new classifier:
+#
+# - **4 training leaves per class** (16 images instead of 192): little to learn from, easy
+#   to memorise;
+# - **no augmentation**: the training images get the validation transform, so the model
+#   sees the same 16 pictures every epoch;
+# - **lr 0.003**, three times the document's, so the memorising takes a few epochs, not
+#   dozens; and 96 px images, to keep it quick.
+#
+# Up to 30 epochs with the document's early-stopping patience of 7. Validation is on the
+# same 48 leaves as before. The run is seeded, so it gives the same numbers every time.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from torch.utils.data import Subset
+
+from leafdl.data import DataLoaders
+from leafdl.models import input_spec_for
+
+small_spec = input_spec_for("efficientnet_lite0", 96)
+plain = eval_transforms(small_spec)                          # no randomness at all
+all_train = image_folder(split / "train", plain)
+four_each = [i for c in range(4) for i in [j for j, (_, label) in enumerate(all_train.samples) if label == c][:4]]
+small_loaders = DataLoaders(
+    train=DataLoader(Subset(all_train, four_each), batch_size=8, shuffle=True, generator=torch.Generator()),
+    valid=DataLoader(image_folder(split / "valid", plain), batch_size=32),
+    classes=all_train.classes,
+)
+torch.manual_seed(0)
+overfit_model, _ = build_model(num_classes=4, arch="efficientnet_lite0", img_size=96, verbose=False)
+overfit_config = TrainConfig(epochs=30, max_patience=7, lr=0.003, img_size=96)
+overfit = fit(overfit_model, small_loaders, overfit_config, progress=False)
+
+# %%
+fig = plot_history(overfit, title="Provoked overfitting: 16 training leaves, no augmentation")
+plt.show()
+
+best, last = overfit.best_epoch - 1, overfit.epochs - 1
+lowest_loss = int(np.argmin(overfit.valid_loss))
+print(f"training accuracy 1.000 from epoch {overfit.train_acc.index(1.0) + 1}; "
+      f"stopped early after epoch {overfit.epochs}: {overfit.stopped_early}")
+print(f"validation loss: lowest {overfit.valid_loss[lowest_loss]:.3f} at epoch {lowest_loss + 1}, "
+      f"{overfit.valid_loss[last]:.3f} at the last")
+print(f"best epoch {best + 1}: valid acc {overfit.valid_acc[best]:.3f}, gap {overfit.gap[best]:+.3f}; "
+      f"last epoch: valid acc {overfit.valid_acc[last]:.3f}, gap {overfit.gap[last]:+.3f} "
+      f"-> {interpret_gap(overfit.gap[last])}")
+assert max(overfit.train_acc) == 1.0 and overfit.stopped_early and best < last
+assert overfit.valid_loss[last] > overfit.valid_loss[lowest_loss] + 0.15 and lowest_loss <= best + 1
+assert overfit.gap[last] > 0.2 and overfit.valid_acc[last] < overfit.valid_acc[best]
+assert last - best == overfit_config.max_patience and min(overfit.lr) < overfit_config.lr
+
+# %% [markdown]
+# Every panel now tells the overfitting story:
+#
+# - **Accuracy**: training accuracy climbs to 1.000 (every one of the 16 leaves right)
+#   while validation accuracy peaks and then falls back.
+# - **Loss**: training loss goes on falling towards 0, while validation loss turns upward
+#   after its lowest point: the classifier grows ever surer of its memorised answers,
+#   including the ones that are wrong on new leaves. This is the classic signature.
+# - **Learning rate**: the scheduler halves it after validation accuracy stalls, which
+#   cannot help: the problem is the data, not the step size.
+# - **Gap**: above 0.2 at the end, red: significant overfitting.
+#
+# Early stopping ended the run 7 epochs after the best epoch, and `fit` kept that epoch's
+# weights. Check that the model we hold is the best epoch's, not the last one's: its
+# validation loss and accuracy must be the best epoch's, and differ from the last's.
+
+# %%
+overfit_model.eval()
+device = next(overfit_model.parameters()).device
+check = run_phase(overfit_model, small_loaders.valid, nn.CrossEntropyLoss(), device, "valid", progress=False,
+                  amp=device.type == "cuda")   # evaluated exactly as fit did (mixed precision on a CUDA GPU)
+print(f"model after fit: valid loss {check.loss:.4f}, acc {check.accuracy:.3f}")
+print(f"best epoch {best + 1}:    valid loss {overfit.valid_loss[best]:.4f}, acc {overfit.valid_acc[best]:.3f}")
+print(f"last epoch {last + 1}:   valid loss {overfit.valid_loss[last]:.4f}, acc {overfit.valid_acc[last]:.3f}")
+assert abs(check.loss - overfit.valid_loss[best]) < 1e-5 and check.accuracy == overfit.valid_acc[best]
+assert abs(check.loss - overfit.valid_loss[last]) > 0.1
+
+# %% [markdown]
+# The cure is the document's *Tuning Guidelines* row for overfitting: more data, more
+# augmentation, dropout, early stopping. The first run of this notebook had 12 times the
+# leaves and augmentation, and no overfitting at all.
+
+# %% [markdown]
+# ## 5. The confusion matrix
 #
 # Accuracy says *how many* leaves are wrong, not *which*. A confusion matrix counts, for
 # every true class (row), how often each class was predicted (column). The diagonal holds
@@ -214,7 +344,7 @@ plt.show()
 # diseases with similar spots show up as a pair of off-diagonal cells.
 
 # %% [markdown]
-# ## 5. Precision, recall and F1, per class
+# ## 6. Precision, recall and F1, per class
 #
 # Two different questions can be asked about one class, say cedar apple rust:
 #
@@ -264,7 +394,7 @@ print(predictions.report())
 # the one that shows a rare class being ignored.
 
 # %% [markdown]
-# ## 6. Look at the mistakes
+# ## 7. Look at the mistakes
 #
 # Numbers tell you where to look; pictures tell you why. Here are the misclassified
 # validation leaves, the most confident mistakes first, with the true class, the predicted
@@ -323,8 +453,11 @@ plt.show()
 # - The **2x2 plot**: accuracy curves should rise and stay close, loss curves fall and stay
 #   close, the learning rate steps down on plateaus, and the gap stays small.
 # - The **gap** `train_acc - val_acc`: about 0 is good generalisation, above 0.1 mild and
-#   above 0.2 significant overfitting (`interpret_gap`). With augmentation it can be
-#   negative.
+#   above 0.2 significant overfitting (`interpret_gap`). Training accuracy is averaged
+#   over an epoch of changing weights, on augmented images: it can make the gap negative.
+# - **Overfitting** (provoked here with 16 training leaves and no augmentation): training
+#   accuracy reaches 1.0, validation loss turns upward, the gap passes 0.2; early stopping
+#   keeps the best epoch's weights.
 # - The **confusion matrix** (rows true, columns predicted) shows *which* classes are
 #   confused. **Precision**: of those called X, how many were X (column). **Recall**: of
 #   the X, how many were called X (row). **F1** combines both.
