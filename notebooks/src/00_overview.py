@@ -78,8 +78,7 @@
 # Your versions will differ from the ones stored here; any version at or above the
 # minimum works.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.envcheck import print_environment_report
 
 ready = print_environment_report()

@@ -280,8 +280,7 @@ model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COU
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 config = TrainConfig(img_size=COURSE_IMG_SIZE, epochs=4, lr=0.003, scheduler_factor=0.5, scheduler_patience=0)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.engine import fit
 
 history = fit(model, loaders, config, progress=True)
@@ -297,8 +296,7 @@ plt.show()
 # the scheduler decided, read from `history` (the sentences are computed from this run's
 # numbers):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 run_steps = trace_plateau_schedule(history.valid_acc, lr=config.lr, factor=0.5, patience=0)
 print("valid acc per epoch:", [f"{acc:.3f}" for acc in history.valid_acc])
 print("history.lr:         ", [f"{lr:g}" for lr in history.lr])
