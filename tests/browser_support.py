@@ -690,6 +690,7 @@ def check_notebook(
     expected: Expectations,
     screenshot: Path | None = None,
     run_timeout_s: float = RUN_ALL_TIMEOUT_S,
+    keep_kernel: bool = False,
 ) -> NotebookReport:
     """Run one notebook in JupyterLab from the browser and report what the page shows.
 
@@ -700,7 +701,9 @@ def check_notebook(
     until no cell is ``[*]`` and the kernel is idle; then look for errors,
     cells that never ran, widgets that failed, missing images; move a slider
     if there is an explorer. A full-page screenshot is saved even when a step
-    fails, and the notebook's kernel is shut down at the end.
+    fails, and the notebook's kernel is shut down at the end, unless
+    ``keep_kernel`` (then :func:`check_slides` can present the notebook with
+    every cell run ahead, as an instructor does before class).
     """
     report = NotebookReport(notebook_path)
     clock = time.monotonic()
@@ -742,7 +745,8 @@ def check_notebook(
                 lap("screenshot")
             except Exception as error:  # keep the report; a screenshot is only a help
                 report.problems.append(f"could not save the screenshot: {error}")
-        lab.shut_down_sessions(notebook_path)
+        if not keep_kernel:
+            lab.shut_down_sessions(notebook_path)
 
 
 def _check_all_cells_in_page(page, lab: JupyterLabServer, notebook_path: str, report: NotebookReport) -> None:
@@ -996,7 +1000,9 @@ def check_slides(page, lab: JupyterLabServer, notebook_path: str, screenshot_dir
                  screenshot_prefix: str = "slides", screenshot_count: int = 3) -> DeckReport:
     """Present a notebook with RISE at 1280x720 and step through every slide, like an instructor.
 
-    Opens ``/rise/<notebook_path>``, waits for the deck and its kernel, then presses
+    Opens ``/rise/<notebook_path>``, waits for the deck and its kernel (a kernel the
+    notebook already has is reused: run the cells ahead with :func:`check_notebook`
+    and ``keep_kernel=True``, as instructors run the set-up cells before class), then presses
     **PageDown** (reveal.js's "next": fragments, subslides, then slides) until the deck
     stops moving. On each slide it measures the drawn height and width against the
     screen; on the first slide that shows a code cell it runs that cell (click, then
@@ -1053,10 +1059,26 @@ def _look_at_slide(page, lab: JupyterLabServer, notebook_path: str, report: Deck
             f"the {SLIDE_VIEWPORT['width']}x{SLIDE_VIEWPORT['height']} screen: split it, or move text to notes")
     report.problems += [f"slide {number} ({view.slide_id}): {text}" for text in slide["widget_errors"]]
     if screenshot_dir is not None and number <= count:
+        _wait_for_slide_to_settle(page)
         path = screenshot_dir / f"{prefix}-{number}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(path))
         report.screenshots.append(path)
+
+
+def _wait_for_slide_to_settle(page) -> None:
+    """reveal.js slides the new slide in from the side: wait until it stands still at the left edge."""
+    last: list[tuple[int, int]] = []
+
+    def settled() -> bool:
+        slide = page.evaluate(JS_PRESENT_SLIDE)
+        last.append((slide["left"], slide["top"]))
+        return len(last) >= 2 and last[-1] == last[-2] and last[-1][0] == 0
+
+    try:
+        wait_until(settled, DECK_STEP_TIMEOUT_S, "the slide to settle", poll_s=0.15)
+    except TimeoutError:
+        pass  # a screenshot taken mid-transition is still a help
 
 
 def _run_first_code_cell(page, lab: JupyterLabServer, notebook_path: str, report: DeckReport, number: int) -> None:
