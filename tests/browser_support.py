@@ -506,6 +506,9 @@ class ChromiumProcess:
 JS_CELLS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).map(cell => ({
     code: cell.classList.contains('jp-CodeCell'),
     prompt: (cell.querySelector('.jp-InputArea-prompt') || {innerText: ''}).innerText.trim(),
+    // A cell whose code is collapsed (metadata jupyter.source_hidden) shows no prompt number.
+    collapsed: Boolean(cell.querySelector('.jp-InputPlaceholder')),
+    outputs: cell.querySelectorAll('.jp-OutputArea-output').length,
 }))"""
 
 # JupyterLab 4 draws both stderr text and exceptions with this MIME type.
@@ -541,7 +544,7 @@ JS_EXPLORER_SNAPSHOT = """cell => {
 
 
 def notebook_cells(page) -> list[dict]:
-    """Every cell drawn in the page: ``{"code": bool, "prompt": "[3]:"}``."""
+    """Every cell drawn in the page: ``{"code": bool, "prompt": "[3]:", "collapsed": bool, "outputs": int}``."""
     return page.evaluate(JS_CELLS)
 
 
@@ -767,7 +770,13 @@ def stored_cells(lab: JupyterLabServer, notebook_path: str) -> list[dict]:
 
 
 def has_run(cell: dict) -> bool:
-    """True if a drawn code cell shows an execution number, like ``[12]:``."""
+    """True if a drawn code cell shows an execution number, like ``[12]:``.
+
+    A cell whose code is collapsed shows no number; outputs were cleared before
+    Run All, so an output under it means it ran.
+    """
+    if cell["code"] and cell.get("collapsed"):
+        return cell["outputs"] > 0
     return cell["code"] and cell["prompt"][1:-2].isdigit()
 
 
