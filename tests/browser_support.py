@@ -946,7 +946,10 @@ JS_PRESENT_SLIDE = """() => {
             code_cells: slide.querySelectorAll('.jp-CodeCell:not(.reveal-skip)').length,
             widget_errors: Array.from(slide.querySelectorAll('.jp-OutputArea-output'))
                 .map(node => node.innerText.trim())
-                .filter(text => text.startsWith('Error displaying widget')).map(text => text.slice(0, 120))};
+                .filter(text => text.startsWith('Error displaying widget')).map(text => text.slice(0, 120)),
+            widgets_as_text: Array.from(slide.querySelectorAll('.jp-OutputArea-output'))
+                .map(node => node.innerText.trim())
+                .filter(text => /^(VBox|HBox|interactive|\w+Slider)\(/.test(text)).map(text => text.slice(0, 60))};
 }"""
 
 # Watch a cell's prompt: the check knows the cell ran when it once showed [*].
@@ -989,6 +992,10 @@ class DeckReport:
     slides: list[SlideView] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     ran_cell_on: str | None = None
+    # Explorers (ipywidgets) drawn as their text, not as sliders: jupyterlab-rise 0.43 does
+    # not load the widget manager with ipywidgets 8 (jupyterlab-contrib/rise issue 119).
+    # Not a failure of the notebook; notebooks/INSTRUCTORS.md says how to present them.
+    widgets_as_text: list[str] = field(default_factory=list)
     screenshots: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -996,6 +1003,7 @@ class DeckReport:
         lines = [f"{self.notebook}: {len(self.slides)} of {self.total} slides seen, "
                  f"{len(self.problems)} problem(s), {self.seconds:.1f} s"]
         lines += [f"  - {problem}" for problem in self.problems]
+        lines += [f"  (widget shown as text on a slide, jupyterlab-rise issue 119: {text})" for text in self.widgets_as_text]
         lines += [f"  {view.slide_id:<12} {view.height:>5} px  {view.title}" for view in self.slides]
         return "\n".join(lines)
 
@@ -1067,6 +1075,7 @@ def _look_at_slide(page, lab: JupyterLabServer, notebook_path: str, report: Deck
             f"slide {number} ({view.slide_id}, {view.title!r}) is {view.width}x{view.height} px, larger than "
             f"the {SLIDE_VIEWPORT['width']}x{SLIDE_VIEWPORT['height']} screen: split it, or move text to notes")
     report.problems += [f"slide {number} ({view.slide_id}): {text}" for text in slide["widget_errors"]]
+    report.widgets_as_text += [f"slide {number} ({view.slide_id}): {text}" for text in slide["widgets_as_text"]]
     if screenshot_dir is not None and number <= count:
         _wait_for_slide_to_settle(page)
         path = screenshot_dir / f"{prefix}-{number}.png"
