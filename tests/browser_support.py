@@ -949,7 +949,7 @@ JS_PRESENT_SLIDE = """() => {
                 .filter(text => text.startsWith('Error displaying widget')).map(text => text.slice(0, 120)),
             widgets_as_text: Array.from(slide.querySelectorAll('.jp-OutputArea-output'))
                 .map(node => node.innerText.trim())
-                .filter(text => /^(VBox|HBox|interactive|\w+Slider)\(/.test(text)).map(text => text.slice(0, 60))};
+                .filter(text => /^(VBox|HBox|interactive|\\w+Slider)\\(/.test(text)).map(text => text.slice(0, 60))};
 }"""
 
 # Watch a cell's prompt: the check knows the cell ran when it once showed [*].
