@@ -53,6 +53,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("tqdm", "tqdm", "4.66", "progress bars"),
     Requirement("ipywidgets", "ipywidgets", "8.0", "sliders in the notebooks"),
     Requirement("jupyterlab", "jupyterlab", "4.0", "runs the notebooks"),
+    Requirement("jupyterlab-rise", "jupyterlab_rise", "0.43", "presents a notebook as slides"),
     Requirement("pillow", "PIL", "10.0", "reads images (PIL)"),
     Requirement("numpy", "numpy", "1.24", "arrays"),
 )

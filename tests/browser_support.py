@@ -506,6 +506,9 @@ class ChromiumProcess:
 JS_CELLS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).map(cell => ({
     code: cell.classList.contains('jp-CodeCell'),
     prompt: (cell.querySelector('.jp-InputArea-prompt') || {innerText: ''}).innerText.trim(),
+    // A cell whose code is collapsed (metadata jupyter.source_hidden) shows no prompt number.
+    collapsed: Boolean(cell.querySelector('.jp-InputPlaceholder')),
+    outputs: cell.querySelectorAll('.jp-OutputArea-output').length,
 }))"""
 
 # JupyterLab 4 draws both stderr text and exceptions with this MIME type.
@@ -541,7 +544,7 @@ JS_EXPLORER_SNAPSHOT = """cell => {
 
 
 def notebook_cells(page) -> list[dict]:
-    """Every cell drawn in the page: ``{"code": bool, "prompt": "[3]:"}``."""
+    """Every cell drawn in the page: ``{"code": bool, "prompt": "[3]:", "collapsed": bool, "outputs": int}``."""
     return page.evaluate(JS_CELLS)
 
 
@@ -690,6 +693,7 @@ def check_notebook(
     expected: Expectations,
     screenshot: Path | None = None,
     run_timeout_s: float = RUN_ALL_TIMEOUT_S,
+    keep_kernel: bool = False,
 ) -> NotebookReport:
     """Run one notebook in JupyterLab from the browser and report what the page shows.
 
@@ -700,7 +704,9 @@ def check_notebook(
     until no cell is ``[*]`` and the kernel is idle; then look for errors,
     cells that never ran, widgets that failed, missing images; move a slider
     if there is an explorer. A full-page screenshot is saved even when a step
-    fails, and the notebook's kernel is shut down at the end.
+    fails, and the notebook's kernel is shut down at the end, unless
+    ``keep_kernel`` (then :func:`check_slides` can present the notebook with
+    every cell run ahead, as an instructor does before class).
     """
     report = NotebookReport(notebook_path)
     clock = time.monotonic()
@@ -742,7 +748,8 @@ def check_notebook(
                 lap("screenshot")
             except Exception as error:  # keep the report; a screenshot is only a help
                 report.problems.append(f"could not save the screenshot: {error}")
-        lab.shut_down_sessions(notebook_path)
+        if not keep_kernel:
+            lab.shut_down_sessions(notebook_path)
 
 
 def _check_all_cells_in_page(page, lab: JupyterLabServer, notebook_path: str, report: NotebookReport) -> None:
@@ -763,7 +770,13 @@ def stored_cells(lab: JupyterLabServer, notebook_path: str) -> list[dict]:
 
 
 def has_run(cell: dict) -> bool:
-    """True if a drawn code cell shows an execution number, like ``[12]:``."""
+    """True if a drawn code cell shows an execution number, like ``[12]:``.
+
+    A cell whose code is collapsed shows no number; outputs were cleared before
+    Run All, so an output under it means it ran.
+    """
+    if cell["code"] and cell.get("collapsed"):
+        return cell["outputs"] > 0
     return cell["code"] and cell["prompt"][1:-2].isdigit()
 
 
@@ -898,3 +911,251 @@ def write_sample_notebook(path: Path, failing_cell: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, str(path))
     return path
+
+
+# --------------------------------------------------------------------------
+# Slides: the notebook presented with RISE (jupyterlab-rise)
+# --------------------------------------------------------------------------
+
+# A projector's screen. Every slide must fit it: instructors present at 1280x720.
+SLIDE_VIEWPORT = {"width": 1280, "height": 720}
+DECK_OPEN_TIMEOUT_S = 60
+DECK_STEP_TIMEOUT_S = 5
+CELL_RUN_TIMEOUT_S = 60
+
+# reveal.js draws each slide as a <section>; a slide with subslides is a
+# "stack" section holding one section per subslide. The present one is the
+# innermost section with the class "present".
+JS_DECK_STATE = """() => {
+    const slide = document.querySelector('.reveal .slides section.present:not(.stack)');
+    return {hash: location.hash, slide: slide ? slide.id : null,
+            fragments: document.querySelectorAll('.reveal .slides .fragment.visible').length,
+            total: document.querySelectorAll('.reveal .slides section:not(.stack)').length};
+}"""
+
+# The present slide's size on screen (reveal.js may scale the deck), its
+# first line of text, and whether it shows a code cell that is not skipped.
+JS_PRESENT_SLIDE = """() => {
+    const slide = document.querySelector('.reveal .slides section.present:not(.stack)');
+    const deck = document.querySelector('.reveal .slides');
+    const scale = deck.offsetWidth ? deck.getBoundingClientRect().width / deck.offsetWidth : 1;
+    const box = slide.getBoundingClientRect();
+    return {id: slide.id, height: Math.round(slide.scrollHeight * scale), width: Math.round(slide.scrollWidth * scale),
+            top: Math.round(box.top), left: Math.round(box.left),
+            title: slide.innerText.trim().split('\\n')[0].slice(0, 70),
+            code_cells: slide.querySelectorAll('.jp-CodeCell:not(.reveal-skip)').length,
+            widget_errors: Array.from(slide.querySelectorAll('.jp-OutputArea-output'))
+                .map(node => node.innerText.trim())
+                .filter(text => text.startsWith('Error displaying widget')).map(text => text.slice(0, 120)),
+            widgets_as_text: Array.from(slide.querySelectorAll('.jp-OutputArea-output'))
+                .map(node => node.innerText.trim())
+                .filter(text => /^(VBox|HBox|interactive|\\w+Slider)\\(/.test(text)).map(text => text.slice(0, 60))};
+}"""
+
+# Watch a cell's prompt: the check knows the cell ran when it once showed [*].
+JS_WATCH_PROMPT = """cell => {
+    const prompt = cell.querySelector('.jp-InputPrompt');
+    cell.dataset.sawBusy = '';
+    new MutationObserver(() => { if (prompt.textContent.includes('*')) cell.dataset.sawBusy = 'yes'; })
+        .observe(prompt, {childList: true, characterData: true, subtree: true});
+}"""
+
+JS_CELL_RUN_STATE = """cell => ({
+    sawBusy: cell.dataset.sawBusy === 'yes',
+    prompt: cell.querySelector('.jp-InputPrompt').textContent.trim(),
+    errors: Array.from(cell.querySelectorAll(
+        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"],' +
+        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')).map(node => node.innerText),
+    outputs: cell.querySelectorAll('.jp-OutputArea-output').length,
+})"""
+
+
+@dataclass
+class SlideView:
+    """One slide as the deck drew it: its id (``slide-2-1``), first line, and size on screen."""
+
+    slide_id: str
+    title: str
+    height: int
+    width: int
+
+    def fits(self, viewport: dict[str, int] = SLIDE_VIEWPORT) -> bool:
+        return self.height <= viewport["height"] and self.width <= viewport["width"]
+
+
+@dataclass
+class DeckReport:
+    """What stepping through a notebook's slides found."""
+
+    notebook: str
+    total: int = 0
+    slides: list[SlideView] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    ran_cell_on: str | None = None
+    # Explorers (ipywidgets) drawn as their text, not as sliders: jupyterlab-rise 0.43 does
+    # not load the widget manager with ipywidgets 8 (jupyterlab-contrib/rise issue 119).
+    # Not a failure of the notebook; notebooks/INSTRUCTORS.md says how to present them.
+    widgets_as_text: list[str] = field(default_factory=list)
+    screenshots: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        lines = [f"{self.notebook}: {len(self.slides)} of {self.total} slides seen, "
+                 f"{len(self.problems)} problem(s), {self.seconds:.1f} s"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        lines += [f"  (widget shown as text on a slide, jupyterlab-rise issue 119: {text})" for text in self.widgets_as_text]
+        lines += [f"  {view.slide_id:<12} {view.height:>5} px  {view.title}" for view in self.slides]
+        return "\n".join(lines)
+
+
+def rise_url(lab: JupyterLabServer, notebook_path: str) -> str:
+    """The URL at which jupyterlab-rise serves a notebook's slide deck."""
+    return f"{lab.base_url}/rise/{notebook_path}?token={lab.token}"
+
+
+def check_slides(page, lab: JupyterLabServer, notebook_path: str, screenshot_dir: Path | None = None,
+                 screenshot_prefix: str = "slides", screenshot_count: int = 3) -> DeckReport:
+    """Present a notebook with RISE at 1280x720 and step through every slide, like an instructor.
+
+    Opens ``/rise/<notebook_path>``, waits for the deck and its kernel (a kernel the
+    notebook already has is reused: run the cells ahead with :func:`check_notebook`
+    and ``keep_kernel=True``, as instructors run the set-up cells before class), then presses
+    **PageDown** (reveal.js's "next": fragments, subslides, then slides) until the deck
+    stops moving. On each slide it measures the drawn height and width against the
+    screen; on the first slide that shows a code cell it runs that cell (click, then
+    **Ctrl+Enter**) and waits for it to finish without an error. Screenshots of the
+    first ``screenshot_count`` slides go to ``screenshot_dir/<prefix>-1.png`` ...
+    """
+    report = DeckReport(notebook_path)
+    started = time.monotonic()
+    page.set_viewport_size(SLIDE_VIEWPORT)
+    try:
+        page.goto(rise_url(lab, notebook_path))
+        try:
+            page.wait_for_selector(".reveal .slides section.present", timeout=DECK_OPEN_TIMEOUT_S * 1000)
+            wait_until(lambda: lab.kernel_is_idle(notebook_path), KERNEL_START_TIMEOUT_S, "the deck's kernel to start")
+        except Exception as error:  # Playwright's TimeoutError or ours: report it, with the server's view
+            report.problems.append(f"the slide deck did not open: {error}; server log:\n{lab.log_tail(8)}")
+            return report
+        state = page.evaluate(JS_DECK_STATE)
+        report.total = state["total"]
+        for _ in range(4 * report.total + 10):  # a bound: slides plus their fragments
+            if state["slide"] and state["slide"] not in {view.slide_id for view in report.slides}:
+                _look_at_slide(page, lab, notebook_path, report, screenshot_dir, screenshot_prefix, screenshot_count)
+            page.evaluate("() => document.activeElement && document.activeElement.blur()")
+            page.keyboard.press("PageDown")
+            before = state
+            try:
+                state = wait_until(lambda: (lambda now: now if now != before else None)(page.evaluate(JS_DECK_STATE)),
+                                   DECK_STEP_TIMEOUT_S, "the next slide")
+            except TimeoutError:
+                break  # PageDown on the last slide changes nothing: the deck is done
+        if len(report.slides) != report.total:
+            report.problems.append(f"stepped through {len(report.slides)} of the deck's {report.total} slides")
+        if report.ran_cell_on is None:
+            report.problems.append("no slide shows a code cell to run")
+        return report
+    finally:
+        report.seconds = time.monotonic() - started
+        lab.shut_down_sessions(notebook_path)
+        page.set_viewport_size(VIEWPORT)
+
+
+def _look_at_slide(page, lab: JupyterLabServer, notebook_path: str, report: DeckReport,
+                   screenshot_dir: Path | None, prefix: str, count: int) -> None:
+    """Run the slide's first code cell if none ran yet; then measure the slide; maybe save a screenshot."""
+    number = len(report.slides) + 1
+    if report.ran_cell_on is None and page.evaluate(JS_PRESENT_SLIDE)["code_cells"]:
+        _run_first_code_cell(page, lab, notebook_path, report, number)
+    slide = page.evaluate(JS_PRESENT_SLIDE)  # measured after the run: fresh outputs can be taller
+    view = SlideView(slide["id"], slide["title"], slide["height"], slide["width"])
+    report.slides.append(view)
+    if not view.fits():
+        report.problems.append(
+            f"slide {number} ({view.slide_id}, {view.title!r}) is {view.width}x{view.height} px, larger than "
+            f"the {SLIDE_VIEWPORT['width']}x{SLIDE_VIEWPORT['height']} screen: split it, or move text to notes")
+    report.problems += [f"slide {number} ({view.slide_id}): {text}" for text in slide["widget_errors"]]
+    report.widgets_as_text += [f"slide {number} ({view.slide_id}): {text}" for text in slide["widgets_as_text"]]
+    if screenshot_dir is not None and number <= count:
+        _wait_for_slide_to_settle(page)
+        path = screenshot_dir / f"{prefix}-{number}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path))
+        report.screenshots.append(path)
+
+
+def _wait_for_slide_to_settle(page) -> None:
+    """reveal.js slides the new slide in from the side: wait until it stands still at the left edge."""
+    last: list[tuple[int, int]] = []
+
+    def settled() -> bool:
+        slide = page.evaluate(JS_PRESENT_SLIDE)
+        last.append((slide["left"], slide["top"]))
+        return len(last) >= 2 and last[-1] == last[-2] and last[-1][0] == 0
+
+    try:
+        wait_until(settled, DECK_STEP_TIMEOUT_S, "the slide to settle", poll_s=0.15)
+    except TimeoutError:
+        pass  # a screenshot taken mid-transition is still a help
+
+
+def _run_first_code_cell(page, lab: JupyterLabServer, notebook_path: str, report: DeckReport, number: int) -> None:
+    """Run the present slide's first code cell from the slide and check that it finished cleanly."""
+    cell = page.locator(".reveal .slides section.present:not(.stack) .jp-CodeCell:not(.reveal-skip)").first
+    report.ran_cell_on = page.evaluate(JS_DECK_STATE)["slide"]
+    cell.evaluate(JS_WATCH_PROMPT)
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+
+    def finished() -> dict | None:
+        run = cell.evaluate(JS_CELL_RUN_STATE)
+        done = run["sawBusy"] and "*" not in run["prompt"] and lab.kernel_is_idle(notebook_path)
+        return run if done else None
+
+    try:
+        run = wait_until(finished, CELL_RUN_TIMEOUT_S, "the code cell run from the slide to finish")
+    except TimeoutError as error:
+        report.problems.append(f"slide {number}: {error} (prompt {cell.evaluate(JS_CELL_RUN_STATE)['prompt']!r})")
+        return
+    report.problems += [f"slide {number}: running its code cell failed: {text.strip()[-400:]}"
+                        for text in run["errors"] if looks_like_error(text)]
+
+
+def write_sample_deck(path: Path, overflowing: bool = False) -> Path:
+    """Write a small notebook with slide metadata of every kind, to test the slide check itself.
+
+    Four slides: a title with a fragment, a code cell (the one the check runs), a slide
+    with a subslide, and a last slide. A ``skip`` cell that would fail and a ``notes``
+    cell must not show. With ``overflowing=True`` the last slide holds 80 lines, far
+    taller than a 720 px screen.
+    """
+    import nbformat
+
+    def typed(cell, kind: str):
+        cell.metadata["slideshow"] = {"slide_type": kind}
+        return cell
+
+    markdown, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    last = "\n".join(f"- line {n}" for n in range(80)) if overflowing else "The end."
+    cells = [
+        typed(markdown("# A sample deck"), "slide"),
+        typed(markdown("A point that appears on the next key press."), "fragment"),
+        typed(code("raise RuntimeError('a skipped set-up cell must not run in the check')"), "skip"),
+        typed(markdown("## Code on a slide"), "slide"),
+        typed(code('print("hello from a slide")'), "-"),
+        typed(markdown("Speaker notes: long explanations go here, not on the slide."), "notes"),
+        typed(markdown("## A slide with a subslide"), "slide"),
+        typed(markdown("### The subslide"), "subslide"),
+        typed(markdown(f"## The last slide\n\n{last}"), "slide"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def has_slides(path: Path) -> bool:
+    """True if any cell of the notebook carries RISE slide metadata."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    return any(cell.get("metadata", {}).get("slideshow", {}).get("slide_type") for cell in notebook.get("cells", []))

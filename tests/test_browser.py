@@ -7,6 +7,11 @@ the committed notebook stores, every cell run, and -- for notebooks with a
 slider explorer -- that moving the slider changes what the explorer shows.
 A screenshot of each notebook is saved to ``artifacts/browser/NN_topic.png``.
 
+Every notebook with slide metadata is also presented as instructors present it:
+the RISE deck (jupyterlab-rise, ``/rise/<notebook>``) at 1280x720, stepped through
+slide by slide. Each slide must fit the screen, a code cell is run from a slide, and
+the first slides are saved to ``artifacts/browser/slides-NN-1.png``, ``-2``, ``-3``.
+
 The check runs on copies in a temporary folder; the repository's notebooks
 are never written (a test asserts their bytes are unchanged).
 
@@ -38,12 +43,15 @@ from browser_support import (
     JupyterLabServer,
     browser_unavailable_reason,
     check_notebook,
+    check_slides,
     course_notebooks_folder,
     expectations_from_notebook,
     file_digest,
     find_course_notebooks,
+    has_slides,
     looks_like_error,
     stage_notebooks,
+    write_sample_deck,
     write_sample_notebook,
 )
 
@@ -51,6 +59,8 @@ NOTEBOOKS_FOLDER = course_notebooks_folder()
 COURSE_NOTEBOOKS = find_course_notebooks(NOTEBOOKS_FOLDER)
 DIGESTS_BEFORE = {path: file_digest(path) for path in COURSE_NOTEBOOKS}
 SCREENSHOTS = REPO_ROOT / "artifacts" / "browser"
+SLIDE_DECKS = [path for path in COURSE_NOTEBOOKS if has_slides(path)]
+MIN_SLIDE_DECKS = 3  # issue 13: at least three notebooks are checked as slides
 
 
 # --------------------------------------------------------------------------
@@ -69,6 +79,8 @@ def served_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         stage_notebooks(NOTEBOOKS_FOLDER, workdir)
     write_sample_notebook(workdir / "selfcheck" / "01_sample.ipynb")
     write_sample_notebook(workdir / "selfcheck" / "02_failing.ipynb", failing_cell=True)
+    write_sample_deck(workdir / "selfcheck" / "03_deck.ipynb")
+    write_sample_deck(workdir / "selfcheck" / "04_tall_deck.ipynb", overflowing=True)
     return workdir
 
 
@@ -130,6 +142,29 @@ def test_check_reports_a_failing_cell(lab: JupyterLabServer, page) -> None:
     assert any("never ran" in problem for problem in report.problems), report.describe()
 
 
+def test_sample_deck_is_stepped_through_and_a_cell_runs_from_a_slide(lab: JupyterLabServer, page,
+                                                                      tmp_path: Path) -> None:
+    """Four slides and a subslide, all seen; the code cell runs; the skipped cell does not."""
+    report = check_slides(page, lab, "selfcheck/03_deck.ipynb", screenshot_dir=tmp_path, screenshot_count=2)
+    print(report.describe())
+
+    assert report.problems == [], report.describe()
+    assert report.total == 5 and len(report.slides) == 5
+    assert [view.title for view in report.slides][:2] == ["A sample deck", "Code on a slide"]
+    assert report.ran_cell_on == report.slides[1].slide_id
+    assert all(view.height <= 720 for view in report.slides)
+    assert [path.name for path in report.screenshots] == ["slides-1.png", "slides-2.png"]
+    assert report.screenshots[0].read_bytes().startswith(b"\x89PNG")
+
+
+def test_slide_check_reports_a_slide_taller_than_the_screen(lab: JupyterLabServer, page) -> None:
+    report = check_slides(page, lab, "selfcheck/04_tall_deck.ipynb")
+    print(report.describe())
+
+    tall = [problem for problem in report.problems if "larger than the 1280x720 screen" in problem]
+    assert len(tall) == 1 and "The last slide" in tall[0], report.describe()
+
+
 # --------------------------------------------------------------------------
 # The course notebooks
 # --------------------------------------------------------------------------
@@ -145,18 +180,36 @@ def _notebook_params() -> list:
 
 @pytest.mark.parametrize("notebook", _notebook_params())
 def test_notebook_runs_cleanly_in_jupyterlab(notebook: Path, lab: JupyterLabServer, page) -> None:
-    """Run All in the browser: no errors, widgets and plots drawn, explorers respond."""
+    """Run All in the browser: no errors, widgets and plots drawn, explorers respond.
+
+    Then, for a notebook with slides, present it on the kernel Run All left ready (as
+    instructors run the set-up cells before class): every slide seen and within
+    1280x720, a code cell run from a slide, the first slides saved as screenshots.
+    """
+    slides = has_slides(notebook)
     report = check_notebook(
         page, lab, f"notebooks/{notebook.name}",
         expectations_from_notebook(notebook),
         screenshot=SCREENSHOTS / f"{notebook.stem}.png",
+        keep_kernel=slides,
     )
     print(report.describe())
     assert report.problems == [], report.describe()
+    if slides:
+        deck = check_slides(page, lab, f"notebooks/{notebook.name}", screenshot_dir=SCREENSHOTS,
+                            screenshot_prefix=f"slides-{notebook.stem[:2]}")
+        print(deck.describe())
+        assert deck.problems == [], deck.describe()
+        assert len(deck.slides) == deck.total >= 5
     assert file_digest(notebook) == DIGESTS_BEFORE[notebook], (
         f"{notebook} changed on disk while the check ran; the check only writes to a "
         "temporary copy, so was the notebook edited meanwhile?"
     )
+
+
+def test_at_least_three_notebooks_are_slide_decks() -> None:
+    assert len(SLIDE_DECKS) >= MIN_SLIDE_DECKS, f"slide decks: {[path.stem for path in SLIDE_DECKS]}"
+
 
 
 # --------------------------------------------------------------------------

@@ -9,16 +9,38 @@ sequential execution counts, and no per-machine metadata (timings, Python versio
     python tools/build_notebooks.py                 # build every notebook
     python tools/build_notebooks.py 03 05           # only these
     python tools/build_notebooks.py --check         # fail if any .ipynb is stale or not canonical
+    python tools/build_notebooks.py --stats         # size, slides, typed cells and prose words per notebook
 
 A cell that writes to stderr (a warning) or raises stops the build: stored outputs
 must be clean.
+
+Cells keep two kinds of metadata from their source headers
+(``# %% [markdown] slideshow={"slide_type": "slide"}``, ``# %% tags=["nbval-ignore-output"]``):
+``slideshow`` makes the notebook a RISE slide deck (notebooks/INSTRUCTORS.md) and
+``tags`` tell nbval which outputs may differ from run to run.
+
+Two things are stored differently from what a live kernel shows, so that a stored
+notebook reads well where no kernel runs (GitHub, nbviewer, a reopened notebook):
+
+* **Progress bars** (tqdm's widgets) are stored as the text of their last state, or
+  not at all when tqdm had hidden them (``leave=False``): a widget's stored view only
+  says ``0%| 0/6``, the moment it was first drawn. Sliders and other explorers stay
+  widgets, with their saved state, so they still work in a live kernel.
+* **Large photo-like figures** (a PNG over 100 KB that JPEG stores in less than half)
+  are stored as JPEG. Line plots stay PNG: JPEG blurs thin lines and saves little.
+  nbval never compares images, so the stored format does not affect the tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
+import html
+import io
+import json
 import os
+import re
 import sys
 import time
 from datetime import datetime
@@ -31,12 +53,19 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import jupytext  # noqa: E402
 import nbformat
 from nbclient import NotebookClient
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CELL_TIMEOUT_S = 120
+KEPT_CELL_METADATA = ("slideshow", "tags", "jupyter")  # jupyter: source_hidden; the rest is per-machine noise
+NBVAL_IGNORE_TAG = "nbval-ignore-output"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+JPEG_ABOVE_BYTES = 100_000  # a PNG figure larger than this is a candidate for JPEG
+JPEG_QUALITY = 85
 
 
 def canonical(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
@@ -50,7 +79,8 @@ def canonical(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
     count = 0
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"{stem[:2]}-{index:03d}"
-        cell.metadata = nbformat.from_dict({key: value for key, value in cell.metadata.items() if key == "tags"})
+        cell.metadata = nbformat.from_dict({key: value for key, value in cell.metadata.items()
+                                            if key in KEPT_CELL_METADATA})
         if cell.cell_type == "code":
             count += 1
             cell.execution_count = count
@@ -61,8 +91,160 @@ def canonical(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
     return nb
 
 
-def source_cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    return [(cell.cell_type, cell.source.strip()) for cell in nb.cells]
+def source_cells(nb: nbformat.NotebookNode) -> list[tuple[str, str, str]]:
+    """What a source decides about each cell: its type, its text and its kept metadata."""
+    return [(cell.cell_type, cell.source.strip(),
+             json.dumps({key: cell.metadata[key] for key in KEPT_CELL_METADATA if key in cell.metadata},
+                        sort_keys=True))
+            for cell in nb.cells]
+
+
+# --------------------------------------------------------------------------
+# nbval markers and slides: what the tests and the instructors' guide count
+# --------------------------------------------------------------------------
+
+
+def nbval_ignores_output(cell: nbformat.NotebookNode) -> bool:
+    """True if nbval does not compare this cell's outputs (its tag, or the old comment marker)."""
+    return (NBVAL_IGNORE_TAG in cell.metadata.get("tags", [])
+            or any(line.strip() == "# NBVAL_IGNORE_OUTPUT" for line in cell.source.splitlines()))
+
+
+def slide_type(cell: nbformat.NotebookNode) -> str | None:
+    """The cell's RISE role (slide, subslide, fragment, -, skip, notes), or None if untyped."""
+    return cell.metadata.get("slideshow", {}).get("slide_type")
+
+
+def prose_words(nb: nbformat.NotebookNode) -> int:
+    """Words of the markdown cells, without code blocks, tables' pipes or link targets."""
+    text = " ".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    return len(re.findall(r"[A-Za-z0-9][\w'’.-]*", text))
+
+
+def notebook_stats(path: Path) -> dict:
+    """Size, slides, share of typed cells and prose words of one stored notebook."""
+    nb = nbformat.read(path, as_version=4)
+    types = [slide_type(cell) for cell in nb.cells]
+    return {"kb": round(path.stat().st_size / 1024), "cells": len(nb.cells),
+            "slides": sum(kind == "slide" for kind in types),
+            "subslides": sum(kind == "subslide" for kind in types),
+            "typed": sum(kind is not None for kind in types) / max(len(types), 1),
+            "words": prose_words(nb)}
+
+
+# --------------------------------------------------------------------------
+# What is stored differently from what a live kernel shows (see the module docstring)
+# --------------------------------------------------------------------------
+
+
+def widget_models(nb: nbformat.NotebookNode) -> dict:
+    """The saved widget models, by id (empty if the notebook saved none)."""
+    return nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+
+
+def progress_bar_text(model_id: str, models: dict) -> str | None:
+    """The text of a tqdm bar's last drawn state, "" if tqdm hid it, None if not a tqdm bar.
+
+    tqdm.notebook draws an HBox of [HTML left text, progress bar, HTML right text],
+    and hides the box (layout visibility "hidden") when a ``leave=False`` bar closes.
+    """
+    box = models.get(model_id, {})
+    if box.get("model_name") != "HBoxModel":
+        return None
+    children = [models.get(str(child).removeprefix("IPY_MODEL_"), {}) for child in box["state"].get("children", [])]
+    names = [child.get("model_name") for child in children]
+    if names not in (["HTMLModel", "FloatProgressModel", "HTMLModel"], ["HTMLModel", "IntProgressModel", "HTMLModel"]):
+        return None
+    layout = models.get(str(box["state"].get("layout", "")).removeprefix("IPY_MODEL_"), {})
+    if layout.get("state", {}).get("visibility") == "hidden":
+        return ""
+    left, bar, right = (child["state"] for child in children)
+    filled = round(10 * bar.get("value", 0) / bar["max"]) if bar.get("max") else 0
+    text = f"{left.get('value', '')}|{'█' * filled}{' ' * (10 - filled)}|{right.get('value', '')}"
+    return html.unescape(text).replace("\u2007", " ")
+
+
+def store_progress_bars_as_text(nb: nbformat.NotebookNode) -> int:
+    """Replace tqdm widget outputs by their final text (or drop hidden ones); return how many.
+
+    A cell whose progress bar is replaced must be one nbval ignores: its stored output no
+    longer looks like a fresh run's.
+    """
+    models = widget_models(nb)
+    replaced = 0
+    for index, cell in enumerate(nb.cells):
+        kept = []
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            text = progress_bar_text(view["model_id"], models) if view else None
+            if text is None:
+                kept.append(output)
+                continue
+            if not nbval_ignores_output(cell):
+                raise SystemExit(f"cell {index} shows a progress bar but nbval compares its output: "
+                                 f'tag it (# %% tags=["{NBVAL_IGNORE_TAG}"]) or pass progress=False')
+            replaced += 1
+            if text:
+                kept.append(nbformat.v4.new_output("display_data", data={"text/plain": text}))
+        cell["outputs"] = kept
+    return replaced
+
+
+def prune_widget_state(nb: nbformat.NotebookNode) -> None:
+    """Keep only the saved widget models that a stored output still shows (and their parts)."""
+    models = widget_models(nb)
+    wanted = [output["data"][WIDGET_VIEW]["model_id"] for cell in nb.cells
+              for output in cell.get("outputs", []) if WIDGET_VIEW in output.get("data", {})]
+    keep: set[str] = set()
+    while wanted:
+        model_id = wanted.pop()
+        if model_id in keep or model_id not in models:
+            continue
+        keep.add(model_id)
+        wanted += re.findall(r"IPY_MODEL_(\w+)", json.dumps(models[model_id]["state"]))
+    if keep:
+        state = nb.metadata["widgets"][WIDGET_STATE]
+        state["state"] = {model_id: model for model_id, model in models.items() if model_id in keep}
+    else:
+        nb.metadata.pop("widgets", None)
+
+
+def as_jpeg_if_smaller(png: bytes) -> bytes | None:
+    """JPEG bytes for a large photo-like PNG, or None when PNG should stay (small, or line art)."""
+    if len(png) <= JPEG_ABOVE_BYTES:
+        return None
+    with Image.open(io.BytesIO(png)) as image:
+        flat = Image.new("RGB", image.size, "white")
+        flat.paste(image, mask=image.getchannel("A") if image.mode == "RGBA" else None)
+    buffer = io.BytesIO()
+    flat.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return buffer.getvalue() if len(buffer.getvalue()) < len(png) / 2 else None
+
+
+def shrink_images(nb: nbformat.NotebookNode) -> int:
+    """Store large photo-like figures, and explorers' saved images, as JPEG; return how many."""
+    shrunk = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            jpeg = as_jpeg_if_smaller(base64.b64decode(data["image/png"])) if "image/png" in data else None
+            if jpeg:
+                del data["image/png"]
+                data["image/jpeg"] = base64.b64encode(jpeg).decode("ascii")
+                output.get("metadata", {}).pop("image/png", None)
+                shrunk += 1
+    for model in widget_models(nb).values():
+        if model.get("model_name") == "ImageModel" and model["state"].get("format") == "png":
+            for buffer in model.get("buffers", []):
+                if buffer.get("path") == ["value"] and buffer.get("encoding") == "base64":
+                    jpeg = as_jpeg_if_smaller(base64.b64decode(buffer["data"]))
+                    if jpeg:
+                        buffer["data"] = base64.b64encode(jpeg).decode("ascii")
+                        model["state"]["format"] = "jpeg"
+                        shrunk += 1
+    return shrunk
 
 
 def problems_in_outputs(nb: nbformat.NotebookNode) -> list[str]:
@@ -95,9 +277,14 @@ def build(source: Path) -> None:
     problems = problems_in_outputs(nb)
     if problems:
         raise SystemExit(f"{stem}: outputs are not clean:\n  " + "\n  ".join(problems))
+    bars = store_progress_bars_as_text(nb)
+    prune_widget_state(nb)
+    images = shrink_images(nb)
     nbformat.write(canonical(nb, stem), NOTEBOOKS / f"{stem}.ipynb")
     slowest = max(durations) if durations else (0.0, -1)
-    print(f"{stem}: {seconds:5.1f} s, {len(durations)} code cells, slowest cell {slowest[1]} ({slowest[0]:.1f} s)")
+    stats = notebook_stats(NOTEBOOKS / f"{stem}.ipynb")
+    print(f"{stem}: {seconds:5.1f} s, {len(durations)} code cells, slowest cell {slowest[1]} ({slowest[0]:.1f} s); "
+          f"stored {stats['kb']} KB ({bars} progress bars as text, {images} figures as JPEG)")
 
 
 def check() -> list[str]:
@@ -114,14 +301,31 @@ def check() -> list[str]:
         if stored != canonical(stored, stem):
             errors.append(f"{stem}: not in canonical form; rebuild it: python tools/build_notebooks.py {stem[:2]}")
         errors.extend(f"{stem}: {problem}" for problem in problems_in_outputs(stored))
+        models = widget_models(stored)
+        if any(progress_bar_text(output["data"][WIDGET_VIEW]["model_id"], models) is not None
+               for cell in stored.cells for output in cell.get("outputs", []) if WIDGET_VIEW in output.get("data", {})):
+            errors.append(f"{stem}: stores progress-bar widgets; rebuild it: python tools/build_notebooks.py {stem[:2]}")
     return errors
+
+
+def print_stats() -> None:
+    """One line per stored notebook: what an instructor and a reviewer want to know."""
+    print(f"{'notebook':<24} {'KB':>5} {'cells':>5} {'slides':>6} {'sub':>4} {'typed':>6} {'words':>6}")
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        s = notebook_stats(path)
+        print(f"{path.stem:<24} {s['kb']:>5} {s['cells']:>5} {s['slides']:>6} {s['subslides']:>4} "
+              f"{s['typed']:>6.0%} {s['words']:>6}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("only", nargs="*", help="notebook numbers or names to build (default: all)")
     parser.add_argument("--check", action="store_true", help="only check; build nothing")
+    parser.add_argument("--stats", action="store_true", help="print size, slides and words; build nothing")
     args = parser.parse_args()
+    if args.stats:
+        print_stats()
+        return
     if args.check:
         errors = check()
         print("\n".join(errors) or "All notebooks are built from their sources and canonical.")

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 00 · Overview and set-up check
 #
 # Welcome. This course teaches you how a deep-learning image classifier is *trained*: not
@@ -17,7 +17,7 @@
 #
 # **Time:** about 10 minutes to read and run. Follows the document's **Overview**.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## What this course is
 #
 # Training a neural network is an *iterative optimisation*: the network looks at an
@@ -35,7 +35,8 @@
 # (transform and batch it), **create** a model (start from a pretrained network),
 # **train** it (the loop that adjusts the weights), **evaluate** it on images it never
 # trained on, and **save** it. Each notebook takes one of these steps apart.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # **Who it is for.** You know some Python (functions, lists, a `for` loop) and have heard
 # of NumPy. You do not need to know anything about neural networks yet. If you already
 # train models, the notebooks show the details that tutorials skip: why the last batch
@@ -46,7 +47,7 @@
 # the course draws its own dataset and ships a pretrained network inside a Python
 # package. A GPU is used when there is one, but never needed.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## How to use these notebooks
 #
 # - **Run cells in order**, top to bottom, with **Shift + Enter**. Each cell may use what
@@ -63,9 +64,10 @@
 # - **Change things.** Edit a number, run the cell again, see what changes. Nothing here
 #   can break your computer, and *Restart and Run All* brings every notebook back.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Set-up check
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Before anything else: is every package the course needs installed, and new enough? The
 # function below asks Python for each package's version, without importing it, and
 # compares it with the oldest version the course works with. A `[FAIL]` line tells you
@@ -78,24 +80,23 @@
 # Your versions will differ from the ones stored here; any version at or above the
 # minimum works.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from leafdl.envcheck import print_environment_report
 
 ready = print_environment_report()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # If a line says `[FAIL]`, run the command after the arrow in a terminal (with your
 # course environment active), then *Kernel → Restart Kernel* and run this cell again.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The pipeline in one picture
 #
 # Here is the whole journey from a folder of photos to a trained model, with the number
 # of the notebook that explains each step. Keep this picture in mind: every later
 # notebook zooms into one of its boxes.
 
-# %%
+# %% slideshow={"slide_type": "-"} jupyter={"source_hidden": true}
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -137,7 +138,7 @@ ax.axis("off")
 ax.set_title("From a folder of leaf photos to a trained classifier", fontsize=13)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Read it along the arrows. The photos sit in one folder per class (*Class folders*). We
 # keep a fifth of them aside to check the model honestly (*Split*). Images are resized,
 # randomly varied and turned into tensors, 32 at a time (*Load*). A network that already
@@ -146,7 +147,7 @@ plt.show()
 # errors and adjusts its weights (*Train*). Finally the best weights are saved, with
 # everything needed to use them later, and judged with plots (*Save & judge*).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A tour of the dataset
 #
 # The document trains on PlantVillage's apple-leaf photos: one detached leaf on a plain
@@ -156,18 +157,18 @@ plt.show()
 # reuses it afterwards; it also makes the 80/20 split (`data/demo-split`) that later
 # notebooks train on.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course import demo_data
 
 leaves, split = demo_data()
 print("dataset folder:", leaves.name)
 print("class folders: ", sorted(path.name for path in leaves.iterdir() if path.is_dir()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # One folder per class, and the folder's name *is* the label: this is the layout PyTorch's
 # `ImageFolder` reads (notebook 03). How many images does each class have?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.data import readable_class_name, scan_class_folders
 
 scan = scan_class_folders(leaves)  # also opens every image once, to catch broken files
@@ -175,16 +176,16 @@ for name, count in scan.counts.items():
     print(f"{readable_class_name(name):<18} {count:>4} images   e.g. {scan.images[name][0].name}")
 print(f"{'total':<18} {sum(scan.counts.values()):>4} images")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Sixty per class, so the classes are *balanced*: a model cannot score well by always
 # guessing the most common class. (Real datasets are rarely this tidy; notebook 02 shows
 # how to split an unbalanced one fairly.) Now look at the images, four per class.
 
-# %%
+# %% slideshow={"slide_type": "slide"} jupyter={"source_hidden": true}
 from PIL import Image
 
 per_class = 4
-fig, axes = plt.subplots(len(scan.classes), per_class, figsize=(1.8 * per_class, 1.85 * len(scan.classes)))
+fig, axes = plt.subplots(len(scan.classes), per_class, figsize=(1.45 * per_class, 1.5 * len(scan.classes)))
 for row, name in enumerate(scan.classes):
     for column, path in enumerate(scan.images[name][:per_class]):
         ax = axes[row, column]
@@ -201,20 +202,21 @@ plt.show()
 with Image.open(scan.images[scan.classes[0]][0]) as image:
     print(f"Each file: {image.format}, {image.size[0]}x{image.size[1]} pixels, mode {image.mode}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # What to look for, row by row:
 #
 # - **Apple scab**: olive-brown to black, velvety blotches with feathery edges.
 # - **Black rot** ("frog-eye leaf spot"): round spots with a tan centre, rings and a purple rim.
 # - **Cedar apple rust**: bright yellow-orange spots with a reddish border.
 # - **Healthy**: a clean leaf.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Notice what does *not* depend on the class: the leaf's shape, size, angle, shade of
 # green, the board and the light all vary within every row. That is on purpose. If, say,
 # every rust leaf were yellower, a model could learn "yellow means rust" and ignore the
 # spots; here, the only reliable clue is the lesions, as in real photos.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The course map
 #
 # | notebook | what it teaches | the document's section |
@@ -235,7 +237,7 @@ with Image.open(scan.images[scan.classes[0]][0]) as image:
 #
 # The notebooks build on each other in this order, but each one runs on its own.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Training adjusts a network's weights, batch after batch, to make its errors smaller;
@@ -246,7 +248,7 @@ with Image.open(scan.images[scan.classes[0]][0]) as image:
 #   four balanced classes of 60 images, 256x256 RGB JPEGs.
 # - Each later notebook zooms into one box of the pipeline picture.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Count the images yourself** (code). Write `count_images(folder)`: it gets the
@@ -257,7 +259,7 @@ with Image.open(scan.images[scan.classes[0]][0]) as image:
 # need. Replace `raise NotImplementedError` with your code and run the cell: the check
 # runs your function on a small folder of demo leaves, then on the whole demo set.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_count_images
 
 
@@ -268,12 +270,12 @@ def count_images(folder):
 
 check_count_images(count_images)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **2. Keep a fifth aside.** The document keeps `VALID_SPLIT = 0.2` of the images for
 # validation. How many of the demo dataset's images is that? (`train_test_split` rounds
 # the validation share *up* to a whole image.)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_demo_validation_images
 
 answer = None  # your answer here

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Data preparation: the train/validation split
 #
 # Before a model sees a single image, we hide some of them from it. This notebook is
@@ -20,7 +20,7 @@
 # **Time:** about 10 minutes to read and run. Follows the document's section **Data
 # Preparation** (*Train/Validation Split*, *Why Split Data?*, *sklearn's train_test_split*).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 from collections import Counter
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from leafdl.data import readable_class_name
 leaves, _ = demo_data()
 print("dataset:", leaves.name)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The document's split
 #
 # `Train.py` collects the paths of all images in one list, `imgs`, and lets scikit-learn
@@ -42,7 +42,7 @@ print("dataset:", leaves.name)
 # (`Black_rot/black_rot_0007.jpg`), so the label travels with the file. We list the files
 # relative to the dataset folder, sorted, so the list is the same on every computer.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 imgs = sorted(path.relative_to(leaves) for path in leaves.rglob("*.jpg"))
 print(len(imgs), "images, e.g.", [str(path) for path in imgs[:2]])
 
@@ -52,7 +52,7 @@ print(f"train: {len(train_imgs)} images ({len(train_imgs) / len(imgs):.0%})")
 print(f"valid: {len(valid_imgs)} images ({len(valid_imgs) / len(imgs):.0%})")
 print("first validation images:", [str(path) for path in valid_imgs[:4]])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # What the arguments mean:
 #
 # - `test_size=0.2`: 20% for validation (scikit-learn calls every held-out part a "test"
@@ -63,7 +63,7 @@ print("first validation images:", [str(path) for path in valid_imgs[:4]])
 #
 # How many leaves of each class landed in each set?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def class_counts(paths) -> Counter:
     """How many paths of each class (the class is the parent folder's name)."""
     return Counter(Path(path).parent.name for path in paths)
@@ -74,12 +74,12 @@ print(f"{'class':<18}{'train':>7}{'valid':>7}")
 for name in sorted(train_counts):
     print(f"{readable_class_name(name):<18}{train_counts[name]:>7}{valid_counts[name]:>7}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Close to 12 per class in validation, but not exactly: a plain shuffle does not know
 # about classes. With four balanced classes of 60 that hardly matters. We come back to it
 # below, where it does matter.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why split data?
 #
 # | Set | Purpose | Used for weight updates? |
@@ -92,12 +92,14 @@ for name in sorted(train_counts):
 # on says little about that: a big enough network can simply *memorise* them. That is
 # **overfitting**: excellent on the training data, poor on new data. The validation set,
 # never used to update weights, is our stand-in for "new data".
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The document (and `Train.py`) uses two sets. The validation set is also used to choose
 # things (the best epoch, when to lower the learning rate), so its score is slightly
 # optimistic; a third, *test* set, touched only once at the very end, gives the
 # unbiased number. With small data people often skip it, as the document does.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### Overfitting you can see
 #
 # Fitting curves to points shows the same thing as training a network, in one picture.
@@ -105,7 +107,7 @@ for name in sorted(train_counts):
 # from the same curve, and fit polynomials of increasing degree to the *training* points
 # only. A higher degree is a more flexible model, like a bigger network.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from numpy.polynomial import Polynomial
 
 rng = np.random.default_rng(3)
@@ -128,12 +130,14 @@ def rmse(polynomial, x, y) -> float:
 
 degrees = range(0, 10)
 fits = {degree: Polynomial.fit(x_train, y_train, degree) for degree in degrees}
+
+# %% slideshow={"slide_type": "slide"}
 train_error = [rmse(fits[d], x_train, y_train) for d in degrees]
 valid_error = [rmse(fits[d], x_valid, y_valid) for d in degrees]
 for d in degrees:
     print(f"degree {d}: train error {train_error[d]:.3f}   valid error {valid_error[d]:.3f}")
 
-# %%
+# %% slideshow={"slide_type": "slide"}
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
 grid = np.linspace(x_train.min(), x_train.max(), 300)
 for ax, degree, verdict in zip(axes, (1, 3, 9), ("too simple", "about right", "memorises the noise")):
@@ -150,14 +154,15 @@ axes[3].grid(alpha=0.3)
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Read the right panel from left to right. The **training error only ever falls**: a more
 # flexible curve always fits the points it is fitted to better, and at degree 9 it passes
 # almost exactly through them. The **validation error falls, then rises**: past a
 # point, the extra flexibility is spent on bending towards the *noise* of the 12
 # training points, which new points do not share. Had we judged the models on their
 # training error, we would have picked the worst one.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # A neural network trained for many epochs behaves the same way, epoch by epoch instead
 # of degree by degree. The document's warning sign:
 #
@@ -169,7 +174,7 @@ plt.show()
 #
 # Notebook 10 measures this *gap* on real training runs.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Stratification: keep every class's share
 #
 # A plain shuffle can be unlucky with a small class. Real datasets are often unbalanced
@@ -178,7 +183,7 @@ plt.show()
 # same seed: once as the document does, once with `stratify=labels`, which tells
 # `train_test_split` to keep each class's proportion the same in both parts.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 take = {"Healthy": 40, "Apple_scab": 20, "Black_rot": 10, "Cedar_apple_rust": 5}
 small_imgs = [path for name, count in take.items() for path in sorted(leaves.glob(f"{name}/*.jpg"))[:count]]
 small_imgs = [path.relative_to(leaves) for path in small_imgs]
@@ -193,31 +198,32 @@ for name, count in take.items():
     print(f"{readable_class_name(name):<18}{count:>7}{plain[name]:>8} ({plain[name] / count:4.0%})"
           f"{strat[name]:>11} ({strat[name] / count:4.0%})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Without stratification, **not one rust leaf is in the validation set**: we could never
 # find out whether the model recognises rust at all, and black rot is over-represented
 # (40% of its leaves held out, against 10% for scab). With `stratify=labels`, every class
 # gives 20% of its images: 8, 4, 2 and 1.
-#
+
+# %% [markdown] slideshow={"slide_type": "-"}
 # That is why `leafdl` always stratifies: `leafdl.data.split_files` is the document's
 # `train_test_split(imgs, test_size=0.2, random_state=42)` with `stratify=labels` added.
 # It also refuses splits that cannot work, such as a class with a single image (it cannot
 # be in both sets).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.data import split_files
 
 _, leafdl_valid, _, _ = split_files(small_imgs, labels, valid_fraction=0.2, seed=42)
 print("leafdl's split equals the stratified one:", leafdl_valid == strat_valid)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## `random_state`: the same split on every run
 #
 # The shuffle is random, but driven by a seed. The same seed gives the same split, on
 # every run and every computer, so a result can be reproduced and two experiments compared
 # on the same validation images. A different seed gives a different split.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 _, valid_again = train_test_split(imgs, test_size=0.2, random_state=42)
 _, valid_other = train_test_split(imgs, test_size=0.2, random_state=7)
 
@@ -226,13 +232,13 @@ print("seed 7        -> identical split:", valid_other == valid_imgs)
 shared = len(set(valid_other) & set(valid_imgs))
 print(f"seed 7 shares {shared} of its {len(valid_other)} validation images with seed 42")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Only a few are shared, by chance: any validation set holds a fifth of all images, so on
 # average about a fifth of 48, roughly 10, would be shared. Changing the seed is a cheap way to see how much your validation score depends on
 # *which* images happen to be held out; with 48 validation images, one image is 2 points of
 # accuracy.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Writing the split to disk: `leafdl.data.split_dataset`
 #
 # PyTorch's `ImageFolder` (notebook 03) reads a dataset from folders, one per class. So the
@@ -240,17 +246,17 @@ print(f"seed 7 shares {shared} of its {len(valid_other)} validation images with 
 # of the images (`shutil.copy`, the document's *Key Libraries*); the original folder is
 # only read. `split_dataset` does that: stratified, seed 42, and it returns the counts.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.data import split_dataset
 
 out_dir = Path("../data/02-split")
 summary = split_dataset(leaves, out_dir, valid_fraction=0.2, seed=42)
 print(summary)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Here is what it wrote, as a folder tree:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def print_tree(folder: Path) -> None:
     """The folders under ``folder``, two levels deep, with how many files each holds."""
     print(f"{folder.name}/")
@@ -271,18 +277,19 @@ def print_tree(folder: Path) -> None:
 
 print_tree(out_dir)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Two details. The class folders are the same in `train/` and `valid/`, so both get the
 # same class numbers (notebook 03). And a small file, `.leafdl-split.json`, records that
 # `leafdl` made this folder, with the seed and the share. It matters for safety:
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **`split_dataset` never overwrites a folder it did not make.** Running it again on
 # `02-split` is fine (it recognises its own marker and replaces `train/` and `valid/`).
 # But point it by mistake at a folder holding your own files, and a careless script
 # would delete them; `split_dataset` stops and says why. We make such a folder, with one
 # file of "yours" in it, and try:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.data import DatasetError
 
 split_dataset(leaves, out_dir)  # our own folder: allowed, same split again
@@ -297,16 +304,16 @@ except DatasetError as error:
     print("DatasetError:", error)
 print("my file is still there:", (foreign / "notes.txt").exists())
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import shutil
 
 shutil.rmtree(foreign)  # tidy up the folder this notebook made for the demonstration
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # From the command line the same split is `leafdl data split data/demo-leaves
 # data/demo-split`, and `leafdl train` does it for you inside its run folder.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - `train_test_split(imgs, test_size=0.2, random_state=42)` shuffles the list of images
@@ -319,25 +326,25 @@ shutil.rmtree(foreign)  # tidy up the folder this notebook made for the demonstr
 # - `leafdl.data.split_dataset(source, out_dir)` copies the split into `train/` and
 #   `valid/` class folders, and refuses to overwrite folders it did not make.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Rounding.** A dataset has 1001 images. How many go to validation with
 # `train_test_split(..., test_size=0.2)`? (Try it in a new cell with `list(range(1001))`
 # after you have an answer.)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_validation_size
 
 answer = None  # your answer here
 check_validation_size(answer, n_images=1001, test_size=0.2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **2. A rare class.** A dataset has 90 healthy leaves and 10 rust leaves. With
 # `test_size=0.2` and `stratify=labels`, how many **rust** leaves end up in the validation
 # set?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_stratified_rare_class
 
 answer = None  # your answer here

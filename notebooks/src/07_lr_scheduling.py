@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 07 · Learning-rate scheduling
 #
 # The learning rate is the size of each step the optimizer takes. Big steps make fast
@@ -20,7 +20,7 @@
 # **Time:** about 15 minutes to read and run. Follows the document's section **Learning
 # Rate Scheduling**.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The document's lines
 #
 # ```python
@@ -37,7 +37,8 @@
 # - counts the **bad epochs** in a row: epochs whose accuracy did not beat the best;
 # - when that count goes **above** `patience`, multiplies the learning rate by `factor`
 #   (0.5: halves it), and starts counting again.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Tracing it epoch by epoch
 #
 # To see the rule at work without waiting for a training run, we feed the real PyTorch
@@ -45,7 +46,7 @@
 # epochs: a fast rise, a plateau, a small climb, another plateau). The optimizer only
 # carries the learning rate here; nothing is trained.
 
-# %%
+# %% slideshow={"slide_type": "slide"}
 import matplotlib.pyplot as plt
 import torch
 from torch import optim
@@ -66,7 +67,7 @@ for epoch, accuracy in enumerate(valid_acc_series, start=1):
     note = f"  -> reduced to {new_lr:g}" if new_lr < lr else ""
     print(f"{epoch:>5} {accuracy:>10.2f} {scheduler.best:>6.2f} {scheduler.num_bad_epochs:>11} {lr:>14g}{note}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Read the table top to bottom:
 #
 # - Epochs 1-4: every accuracy is a new best, the count of bad epochs stays 0.
@@ -82,17 +83,18 @@ for epoch, accuracy in enumerate(valid_acc_series, start=1):
 # table shows its real state. Here is the same run as a picture, drawn by
 # `leafdl.widgets.plot_plateau_schedule`:
 
-# %%
+# %% slideshow={"slide_type": "slide"}
 from leafdl.widgets import plot_plateau_schedule
 
 plot_plateau_schedule(valid_acc_series, lr=0.001, factor=0.5, patience=3)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The grey dashed line is the best so far; the red lines mark the ends of the epochs after
 # which the rate was reduced. The learning-rate axis is logarithmic: each halving is one
 # equal step down.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### What "patience 3" means, exactly
 #
 # The document illustrates the rule with this timeline:
@@ -102,7 +104,8 @@ plt.show()
 # Epoch 4-6: lr = 0.001 (no improvement)
 # Epoch 7:   lr = 0.0005 (reduced!)
 # ```
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # PyTorch reduces when the count of bad epochs *exceeds* the patience, so three bad
 # epochs are tolerated and the **fourth** triggers the cut. A series shaped like the
 # document's (best at epoch 3, no improvement after) shows it: the reduction happens after
@@ -110,19 +113,19 @@ plt.show()
 # `leafdl.widgets.simulate_plateau_schedule` replays the rule and returns the rate of each
 # epoch; the tests check it against PyTorch's scheduler.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.widgets import simulate_plateau_schedule
 
 document_like = [0.70, 0.75, 0.80, 0.79, 0.80, 0.78, 0.79, 0.78, 0.79]
 for epoch, lr in enumerate(simulate_plateau_schedule(document_like, lr=0.001, factor=0.5, patience=3), start=1):
     print(f"epoch {epoch}: lr = {lr:g}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # A small thing, but worth knowing when you read a log: with `patience=3` you wait four
 # flat epochs, not three. The same replay agrees with the real scheduler on the longer
 # series above, epoch for epoch:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.widgets import trace_plateau_schedule
 
 steps = trace_plateau_schedule(valid_acc_series, lr=0.001, factor=0.5, patience=3)
@@ -130,12 +133,12 @@ print("epochs after which the lr was reduced:", [step.epoch for step in steps if
 print("same rates as PyTorch's scheduler:    ",
       [step.lr for step in steps] == simulate_plateau_schedule(valid_acc_series, 0.001, 0.5, 3))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # One more detail of the rule: to count as better, an accuracy must beat the best by a
 # relative `threshold` of 0.01% (`threshold=1e-4`, PyTorch's default), so 0.8100001 does
 # not count as an improvement over 0.81.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why reduce the learning rate?
 #
 # The document's three reasons: a **large** learning rate for fast initial progress, a
@@ -149,7 +152,7 @@ print("same rates as PyTorch's scheduler:    ",
 # Three runs, the same noise in each: a small learning rate (0.02), a large one (0.5),
 # and the large one with `ReduceLROnPlateau` watching the loss.
 
-# %%
+# %% slideshow={"slide_type": "slide"}
 def noisy_descent(lr: float, use_scheduler: bool, epochs: int = 10, steps_per_epoch: int = 10,
                   dimensions: int = 200, seed: int = 0) -> tuple[list[float], list[float]]:
     """Minimise 0.5 * ||w||^2 with noisy gradients; return the loss and lr after each epoch."""
@@ -176,6 +179,8 @@ runs = {
     "large lr 0.5": noisy_descent(0.5, use_scheduler=False),
     "lr 0.5 + ReduceLROnPlateau": noisy_descent(0.5, use_scheduler=True),
 }
+
+# %% slideshow={"slide_type": "slide"}
 fig, (loss_ax, lr_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
 epochs = range(1, 11)
 for name, (losses, rates) in runs.items():
@@ -190,7 +195,7 @@ for ax in (loss_ax, lr_ax):
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # - The **small** rate moves steadily but slowly: after 10 epochs it is still on its way.
 # - The **large** rate gets close in the very first epoch, then stalls: each noisy step is
 #   so big that it keeps jumping around the minimum, and the loss stays at the level of
@@ -201,7 +206,7 @@ plt.show()
 # Training a network is the same story in millions of dimensions, with the noise coming
 # from each batch being a small sample of the data.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## `mode="max"` or `mode="min"`?
 #
 # The mode says which direction is *better* for the number you pass to `step()`:
@@ -210,25 +215,26 @@ plt.show()
 # |---|---|---|
 # | validation **accuracy** (the document) | higher | `"max"` |
 # | validation **loss** (the experiment above) | lower | `"min"` (PyTorch's default) |
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Mixing them up raises no error; the scheduler just does the opposite of what you want.
 # Here is the made-up accuracy series again with `mode="min"`: every rising accuracy now
 # looks like a *worse* result, so the rate is cut while the model is improving, and it
 # is left alone when accuracy finally falls.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 right = simulate_plateau_schedule(valid_acc_series, lr=0.001, factor=0.5, patience=3, mode="max")
 wrong = simulate_plateau_schedule(valid_acc_series, lr=0.001, factor=0.5, patience=3, mode="min")
 print(f"{'epoch':>5} {'valid acc':>10} {'lr, mode=max':>13} {'lr, mode=min':>13}")
 for epoch, (accuracy, good, bad) in enumerate(zip(valid_acc_series, right, wrong), start=1):
     print(f"{epoch:>5} {accuracy:>10.2f} {good:>13g} {bad:>13g}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # With `mode="min"` the first cut comes after epoch 5, in the middle of the fast rise, because
 # the best "lowest accuracy" was epoch 1's. Since PyTorch's default mode is `"min"`, leaving
 # `mode="max"` out of the document's line would cause exactly this.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Explore `factor` and `patience`
 #
 # Move the sliders and watch the learning rate (lower panel) on the made-up series:
@@ -236,17 +242,18 @@ for epoch, (accuracy, good, bad) in enumerate(zip(valid_acc_series, right, wrong
 # - **factor** 0.1 cuts the rate tenfold at each plateau, 0.9 barely touches it;
 # - **patience** 0 cuts after every epoch that is not a new best (nervous); 8 never
 #   cuts on this series (stubborn).
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The line above the picture says after which epochs the rate was cut. Which settings
 # would you choose for a noisy validation set of only 48 images, where the accuracy moves
 # in steps of 2%?
 
-# %%
+# %% slideshow={"slide_type": "slide"}
 from leafdl.widgets import scheduler_explorer
 
 scheduler_explorer(valid_acc_series, lr=0.001, factor=0.5, patience=3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## In a real training run
 #
 # `leafdl.engine.fit` sets up the document's scheduler (`leafdl.engine.make_scheduler`,
@@ -254,21 +261,23 @@ scheduler_explorer(valid_acc_series, lr=0.001, factor=0.5, patience=3)
 # `scheduler_patience`) and calls `scheduler.step(valid_accuracy)` after every validation
 # phase. It records in `history.lr` the rate each epoch **trained with**, read *before*
 # that step, so the curve shows what the optimizer actually used.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # How soon can the document's scheduler act? The first epoch is always a new best (there
 # is nothing to compare with), so with `patience=3` the earliest possible cut is after
 # epoch **5**, the fourth bad epoch in a row. A short run, like the 4 epochs we can
 # afford here, never reduces the rate with the document's settings, and that is correct
 # behaviour, not a bug: the scheduler matters in the long runs of the document (10
 # epochs, often more), once the accuracy flattens out.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # To see it act in 4 epochs, we make it nervous: `scheduler_patience=0` cuts after every
 # epoch that is not a new best. And we start at `lr=0.003`, three times the document's
 # rate, so that there is something to cut. The model is the course's: EfficientNet-Lite0
 # with frozen features and a new classifier for the 4 classes, at 128 px. Numbers differ
 # a little from machine to machine.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.config import TrainConfig
 from leafdl.course import COURSE_IMG_SIZE, demo_data
 from leafdl.data import build_dataloaders
@@ -280,25 +289,23 @@ model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COU
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 config = TrainConfig(img_size=COURSE_IMG_SIZE, epochs=4, lr=0.003, scheduler_factor=0.5, scheduler_patience=0)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from leafdl.engine import fit
 
 history = fit(model, loaders, config, progress=True)
 
-# %%
+# %% slideshow={"slide_type": "slide"}
 from leafdl.plots import plot_history
 
 plot_history(history, title="4 epochs, lr 0.003, ReduceLROnPlateau(mode='max', factor=0.5, patience=0)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Look at the lower-left panel, the learning rate, next to the accuracy above it. What
 # the scheduler decided, read from `history` (the sentences are computed from this run's
 # numbers):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 run_steps = trace_plateau_schedule(history.valid_acc, lr=config.lr, factor=0.5, patience=0)
 print("valid acc per epoch:", [f"{acc:.3f}" for acc in history.valid_acc])
 print("history.lr:         ", [f"{lr:g}" for lr in history.lr])
@@ -314,7 +321,7 @@ document_rates = simulate_plateau_schedule(history.valid_acc, lr=config.lr, fact
 print("With the document's patience=3, the same accuracies give these rates:",
       [f"{lr:g}" for lr in document_rates])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # `patience=0` is too nervous for real use: one unlucky epoch on a small validation set
 # (here 48 images, so one image is 2% of accuracy) cuts the rate for the rest of the run.
 # That is why the document waits. To watch its settings act in a real run, train for
@@ -323,7 +330,7 @@ print("With the document's patience=3, the same accuracies give these rates:",
 # `scheduler.state_dict()` (its best value and its count of bad epochs), a resumed run
 # continues the schedule exactly where it stopped (notebook 09).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - `ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=3)` watches the number
@@ -336,7 +343,7 @@ print("With the document's patience=3, the same accuracies give these rates:",
 # - `leafdl.engine.fit` steps the scheduler with the validation accuracy and records the
 #   rate of each epoch in `history.lr`; `leafdl.widgets` replays and plots the rule.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. When is the first cut?** With `mode="max"`, `factor=0.5` and `patience=2`, after
@@ -344,18 +351,18 @@ print("With the document's patience=3, the same accuracies give these rates:",
 # it out by hand first (remember: equal is not better, and a new best restarts the
 # count), then check with `trace_plateau_schedule`.
 
-# %%
+# %% slideshow={"slide_type": "slide"}
 from leafdl.course.exercises import check_first_reduction_epoch
 
 exercise_series = [0.50, 0.62, 0.70, 0.69, 0.71, 0.70, 0.70, 0.71, 0.72]
 answer = None  # your answer here: an epoch number (1 = the first epoch)
 check_first_reduction_epoch(answer, exercise_series, patience=2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **2. Three cuts.** A run starts at `lr=0.001` with `factor=0.5`. What is the learning
 # rate after the scheduler has reduced it three times?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_lr_after_reductions
 
 answer = None  # your answer here
