@@ -29,8 +29,7 @@
 # The document starts with one line: use the GPU if PyTorch can see one (`cuda` is
 # NVIDIA's GPU programming platform), otherwise the CPU.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 import torch
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -45,8 +44,7 @@ print("DEVICE =", DEVICE)
 # GPU when there is no NVIDIA one: **cuda → mps → cpu**. `describe_device` says what was
 # found, in one line.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.device import cpu_count, describe_device, pick_device
 
 device = pick_device()
@@ -109,8 +107,7 @@ def matmul_gflops(n: int, device: torch.device) -> float:
     return 2 * n**3 / seconds_per_call(lambda: a @ b, device) / 1e9
 
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 sizes = [128, 256, 512, 1024, 2048]
 devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
 
@@ -144,8 +141,7 @@ else:
 # thread and with all of them shows how well the work splits up: with 2 cores, at best
 # twice as fast. A GPU pushes the same idea to thousands of cores.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 all_threads = torch.get_num_threads()
 thread_gflops = {}
 for threads in sorted({1, all_threads}):
@@ -205,8 +201,7 @@ model.eval()
 batch = torch.randn(32, 3, COURSE_IMG_SIZE, COURSE_IMG_SIZE)
 print("input batch:", tuple(batch.shape), "->  output:", tuple(model(batch[:2]).shape[1:]), "scores per image")
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 forward_seconds = {}
 with torch.inference_mode():
     for images in (1, 32):
@@ -256,8 +251,7 @@ else:
 # in the computer's main memory, and PyTorch stops with *Expected all tensors to be on
 # the same device*. Look at `.device` before and after:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 inputs = torch.randn(32, 3, COURSE_IMG_SIZE, COURSE_IMG_SIZE)
 print("inputs before:", inputs.device)
 inputs = inputs.to(DEVICE)
@@ -322,8 +316,7 @@ print(f"above glibc's largest automatic mmap threshold (32 MiB): {activation_byt
 # `True` where it applied (Linux with glibc) and `False` elsewhere (macOS, Windows), where
 # it changes nothing. A benchmark in `benchmarks/` measures the difference.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.device import tune_cpu_allocator
 
 print("allocator tuned:", tune_cpu_allocator())

@@ -374,8 +374,7 @@ for name, dataset in (("train", train_dataset), ("valid", valid_dataset)):
 # settings on your machine.) `leafdl.data.default_num_workers()` therefore picks 0 on Windows and macOS and on
 # machines with up to 4 cores, and a few workers on larger Linux machines:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 import sys
 
 from leafdl.data import default_num_workers

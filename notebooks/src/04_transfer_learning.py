@@ -306,8 +306,7 @@ print("kept at:         $TORCH_HOME /", cache_file.relative_to(torch_home))
 # Whether the file is there depends on your machine, so the output of the next cell can
 # differ from what is stored in this notebook:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.weights import mobilenet_v2_weights_available
 
 print("MobileNetV2 weights in this machine's cache:", mobilenet_v2_weights_available())
@@ -347,8 +346,7 @@ print("  last_channel:", lite0.last_channel)
 # document's model explicitly; `arch="efficientnet_lite0"` for the bundled one, which the
 # following notebooks use so that they behave the same on every machine.)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.models import build_model
 
 auto_model, auto_spec = build_model(num_classes=4, arch="auto", img_size=COURSE_IMG_SIZE)

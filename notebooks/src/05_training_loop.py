@@ -405,8 +405,7 @@ print("every entry exactly doubled:", torch.allclose(head.weight.grad, 2 * once)
 # train and eval modes, and why the library calls `leafdl.models.set_train_mode(model)`
 # there instead.)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
 model = model.to(DEVICE)
@@ -442,8 +441,7 @@ assert len(loaders.train) == 6 and 1.0 < running_loss / n_train < math.log(4)   
 # learns as above; with `phase="valid"` it computes no gradients and changes no weight.
 # Here it measures the epoch we just trained on the validation images:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.engine import run_phase
 
 model.eval()
@@ -456,8 +454,7 @@ print(f"after 1 epoch: valid loss {valid.loss:.4f}, valid accuracy {valid.accura
 # weights (notebook 09) and early stopping (notebook 08). It prints one line per epoch
 # and returns a `History`. Three epochs, from a fresh model:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.config import TrainConfig
 from leafdl.engine import fit
 
@@ -472,8 +469,7 @@ history = fit(model, loaders, config, device=DEVICE)
 # learning rate. `*best*` marks a new best validation accuracy. The numbers are all kept
 # in the returned `History`:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print("train loss:", [round(value, 3) for value in history.train_loss])
 print("valid acc: ", [round(value, 3) for value in history.valid_acc])
 print("best epoch:", history.best_epoch, f"(valid accuracy {history.best_valid_acc:.3f})")

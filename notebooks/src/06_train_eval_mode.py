@@ -295,8 +295,7 @@ assert saved_mb["everything trainable"][0] >= 100 and saved_mb["features frozen 
 # shared machine, so the two timings below can come out either way; memory is the saving
 # that counts. Run the cell a few times and see how much yours vary:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 def seconds_per_forward(net: nn.Module, images: torch.Tensor, grad_enabled: bool, repeats: int = 5) -> float:
     """The fastest of a few forward passes (the least disturbed by other programs)."""
     times = []
@@ -433,12 +432,10 @@ def train_five_epochs(start_training_phase) -> list:
     return results
 
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 documents_way = train_five_epochs(lambda net: net.train())
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 frozen_bn_in_eval = train_five_epochs(set_train_mode)
 model.load_state_dict(imagenet_state)
 

@@ -175,8 +175,7 @@ for best in range(1, EPOCHS + 1):
 # The training lines vary a little from machine to machine; the numbers quoted in the
 # text below are read from the `History` that `fit` returns, so they always match.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.config import TrainConfig
 from leafdl.data import build_dataloaders
 from leafdl.device import pick_device
@@ -191,8 +190,7 @@ config = TrainConfig(epochs=8, max_patience=2, lr=0.01, img_size=COURSE_IMG_SIZE
 RUN = "../data/runs/08-early-stopping"   # fit also saves the last epoch's state there (last.ckpt)
 history = fit(model, loaders, config, device=device, run_dir=RUN)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print(f"trained {history.epochs} of {config.epochs} epochs; stopped early: {history.stopped_early}")
 print(f"best epoch: {history.best_epoch}, validation accuracy {history.best_valid_acc:.3f}")
 print(f"last epoch: {history.epochs}, validation accuracy {history.valid_acc[-1]:.3f}")
@@ -222,8 +220,7 @@ plt.show()
 # leaves right (it moves in steps of one leaf); the validation *loss* can, since it
 # changes with every weight. We evaluate the model once more with `run_phase`:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from torch import nn
 
 from leafdl.engine import run_phase

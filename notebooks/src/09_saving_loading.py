@@ -312,14 +312,12 @@ RUN = RUNS / "09-demo"
 shutil.rmtree(RUN, ignore_errors=True)  # start clean, so the listing below shows only this run's files
 config = TrainConfig(epochs=3, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", num_workers=0)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
 history = fit(model, loaders, config, run_dir=RUN, progress=True)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 def human_size(n_bytes: int) -> str:
     """A size in MB, or in KB for small files."""
     return f"{n_bytes / 1e6:6.1f} MB" if n_bytes >= 100_000 else f"{n_bytes / 1e3:6.1f} KB"
@@ -352,8 +350,7 @@ def press_ctrl_c_after_epoch_2(epoch, history):
 RESUMED = RUNS / "09-resume"
 shutil.rmtree(RESUMED, ignore_errors=True)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 torch.manual_seed(0)
 model, _ = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
 first_part = fit(model, loaders, config, run_dir=RESUMED, on_epoch_end=press_ctrl_c_after_epoch_2, progress=True)
@@ -368,8 +365,7 @@ print("files on disk:  ", sorted(p.name for p in RESUMED.iterdir()))
 # scheduler and early-stopping counter back as they were after epoch 2, and trains epoch 3.
 # From the command line, the same is `leafdl train DATA_DIR --out RUN_DIR --resume`.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 torch.manual_seed(1)  # a different seed on purpose: resuming must not depend on it
 model, _ = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
 resumed = fit(model, loaders, config, run_dir=RESUMED, resume=True, progress=True)
@@ -378,8 +374,7 @@ resumed = fit(model, loaders, config, run_dir=RESUMED, resume=True, progress=Tru
 # Did the interruption change anything? Compare the resumed run, epoch by epoch, with the
 # uninterrupted run of section 5:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print(f"{'epoch':>5} | {'uninterrupted':^24} | {'stopped after 2, resumed':^24}")
 print(f"{'':>5} | {'train loss':>11} {'valid acc':>11}  | {'train loss':>11} {'valid acc':>11}")
 for epoch in range(history.epochs):
@@ -449,8 +444,7 @@ assert dict(metadata["input"])["mean"] == list(spec.mean) and wrong.loss > right
 # and nothing warned us. That is why the metadata stores `input`, and why `Predictor`
 # below reads it. The results of the run and the versions of the software that made it:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 for key in ("best_epoch", "best_valid_acc", "best_train_acc", "epochs_trained", "stopped_early", "versions"):
     print(f"{key + ':':<16}", json.dumps(metadata[key]))
 print("history keys:   ", list(metadata["history"]))
@@ -473,8 +467,7 @@ print(f"rebuilt {loaded_metadata['arch']} for {len(loaded_metadata['classes'])} 
 predictor = Predictor.from_run(RUN)
 print("the predictor's preprocessing:", predictor.transform)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 photo = sorted((split / "valid" / "Black_rot").iterdir())[0]
 print(f"\n{photo.parent.name}/{photo.name}:")
 for name, probability in predictor.predict(photo, top_k=4):
@@ -550,8 +543,7 @@ except CheckpointError as error:
 # also holds `metrics.png`, `confusion_matrix.png` and `report.txt`, and they go in the zip
 # too: see notebook 11.)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from leafdl.checkpoint import export_run
 
 archive = export_run(RUN)

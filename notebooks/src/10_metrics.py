@@ -43,8 +43,7 @@ RUN = "../data/runs/10-metrics"
 # 224 px so that it takes seconds on a laptop CPU. `fit` prints one line per epoch and
 # returns a `History`: every number of those lines, in lists.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
@@ -65,8 +64,7 @@ history = fit(model, loaders, config, run_dir=RUN, progress=True)
 # Here they are for our run, each measured on the training images (during the training
 # phase) and on the validation images (during the validation phase):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print(f"{'epoch':>5} {'train acc':>10} {'valid acc':>10} {'train loss':>11} {'valid loss':>11} {'lr':>8}")
 for epoch in range(history.epochs):
     print(f"{epoch + 1:>5} {history.train_acc[epoch]:>10.3f} {history.valid_acc[epoch]:>10.3f} "
@@ -232,8 +230,7 @@ for train_acc, val_acc in [(0.99, 0.70), (0.96, 0.83), (0.91, 0.89)]:
 # Up to 30 epochs with the document's early-stopping patience of 7. Validation is on the
 # same 48 leaves as before. The run is seeded, so it gives the same numbers every time.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from torch.utils.data import Subset
 
 from leafdl.data import DataLoaders

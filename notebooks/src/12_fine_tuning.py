@@ -233,8 +233,7 @@ for size in (COURSE_IMG_SIZE, 192, 224, 320):
 # at 0.001, the document's crops (8-100%), 128 px instead of 224 px, 7 epochs.
 # `train_recipe` trains a fresh pretrained model and prints one line per epoch.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 def train_recipe(config, data=split, batch_size=32, seed=0):
     """Train a fresh pretrained EfficientNet-Lite0 with `config`; return the model, its loaders and history."""
     torch.manual_seed(seed)
@@ -262,8 +261,7 @@ assert frozen.best_valid_acc <= 0.75 and max(frozen.train_acc) < 0.85
 # **Which photos does it get wrong?** The misclassified validation photos, the most
 # confident mistakes first, with the model's probability for each class:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 predictions = collect_predictions(frozen_model, frozen_loaders.valid, classes=frozen_loaders.classes,
                                   progress=False)
 samples = frozen_loaders.valid.dataset.samples   # not shuffled: the same order as the predictions
@@ -300,15 +298,13 @@ assert confidence.max() > 0.6 and confidence.min() < 0.6
 # crops** (at least 35% of the photo); **larger images**, 192 px instead of 128. Same
 # seed, same split, the same 7 epochs in all.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 FIELD_RECIPE = TrainConfig(epochs=3, unfreeze=12, finetune_epochs=4, backbone_lr=3e-4, crop_scale_min=0.35,
                            img_size=192, max_patience=10, arch="efficientnet_lite0", seed=0)
 field_model, field_loaders, field = train_recipe(FIELD_RECIPE)
 assert field.stage == ["frozen"] * 3 + ["finetune"] * 4
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 histories = {"document (frozen, 128 px, crops 8-100%)": frozen,
              "field recipe (12 blocks, 192 px, crops 35-100%)": field}
 fig, (acc_ax, best_ax) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [2, 1]})
@@ -376,8 +372,7 @@ for part, keep in (("train", 8), ("valid", None)):
             shutil.copy(path, target / path.name)
 print("tiny training set:", {d.name: len(list(d.iterdir())) for d in sorted((tiny / "train").iterdir())})
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 tiny_configs = {
     "frozen": TrainConfig(epochs=8, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", seed=0),
     "all unfrozen, backbone lr 1e-2": TrainConfig(epochs=1, unfreeze=18, finetune_epochs=7, backbone_lr=1e-2,
@@ -389,8 +384,7 @@ for name, config in tiny_configs.items():
     print(name)
     tiny_histories[name] = train_recipe(config, data=tiny, batch_size=8)[2]
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 3.6))
 for name, history in tiny_histories.items():
     epochs = range(1, history.epochs + 1)
@@ -502,7 +496,7 @@ assert aggressive.best_valid_acc <= calm.best_valid_acc
 # Compute it with `count_parameters`.
 
 # %%
-from leafdl.exercises import check_trainable_after_unfreezing
+from leafdl.course.exercises import check_trainable_after_unfreezing
 
 answer = None  # your answer here
 check_trainable_after_unfreezing(answer)
@@ -514,7 +508,7 @@ check_trainable_after_unfreezing(answer)
 # those strings, then say to yourself why.
 
 # %%
-from leafdl.exercises import check_backbone_learning_rate
+from leafdl.course.exercises import check_backbone_learning_rate
 
 answer = None  # your answer here
 check_backbone_learning_rate(answer)
@@ -526,7 +520,7 @@ check_backbone_learning_rate(answer)
 # holding the smallest allowed share of one photo's area?
 
 # %%
-from leafdl.exercises import check_smallest_crop_side
+from leafdl.course.exercises import check_smallest_crop_side
 
 answer = None  # your answer here
 check_smallest_crop_side(answer, photo_side=288)

@@ -198,8 +198,7 @@ TWO = ["torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0
 COMMON = ["../data/demo-split", "--img-size", str(COURSE_IMG_SIZE), "--epochs", "2", "--lr", "0.003",
           "--arch", "efficientnet_lite0", "--workers", "0", "--quiet"]
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 two_log = run_command(TWO, "train", *COMMON, "--batch-size", "16", "--out", "../data/runs/13-two-processes")
 assert two_log.count("Epoch  1/2") == 1 and two_log.count("Saved model.pth") == 1
 
@@ -207,8 +206,7 @@ assert two_log.count("Epoch  1/2") == 1 and two_log.count("Saved model.pth") == 
 # Every line was printed once, by rank 0; rank 1 trained silently beside it. The same
 # run in one process with the same global batch of 32:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 one_log = run_command([], "train", *COMMON, "--batch-size", "32", "--out", "../data/runs/13-one-process")
 
 # %% [markdown]
