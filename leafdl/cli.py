@@ -105,7 +105,7 @@ def _add_train_command(commands) -> None:
     train.add_argument("--backbone-lr", type=float, default=DEFAULTS.backbone_lr,
                        help="fine-tune: learning rate of the unfrozen blocks")
     train.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    train.add_argument("--precision", default=DEFAULTS.precision, choices=PRECISIONS,
+    train.add_argument("--precision", default="auto", choices=PRECISIONS,
                        help="auto: frozen features in bf16 on CPUs that compute it natively, else fp32")
     train.add_argument("--workers", type=whole_number(0), default=None, help="DataLoader worker processes (default: per OS)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.ckpt")

@@ -89,7 +89,9 @@ class TrainConfig:
     # "auto": the frozen features in bfloat16 on CPUs that compute it natively, float32
     # elsewhere (CUDA keeps its float16 mixed precision); "fp32" or "bf16" to force one.
     # What learns, and every saved weight, stays float32. See leafdl.precision.
-    precision: str = "auto"
+    # The library's default is "fp32", so that a notebook gives the same numbers on every
+    # machine; `leafdl train` and `leafdl predict` default to "auto", the fast choice.
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work, before anything is computed or written."""

@@ -39,11 +39,12 @@ class Predictor:
 
     @classmethod
     def from_run(cls, run_dir: str | Path, device: str | torch.device = "cpu",
-                 precision: str = "auto") -> "Predictor":
+                 precision: str = "fp32") -> "Predictor":
         """Load the best model of a ``leafdl train`` run folder.
 
-        ``precision`` as in training (:mod:`leafdl.precision`): ``"auto"`` runs the
-        features in bf16 on a CPU that computes it natively, ``"fp32"`` never does.
+        ``precision`` as in training (:mod:`leafdl.precision`): ``"auto"`` (the default of
+        ``leafdl predict``) runs the features in bf16 on a CPU that computes it natively,
+        ``"fp32"`` (the default here, the same numbers on every machine) never does.
         Probabilities then differ from fp32 ones in about the third decimal.
         """
         choice = choose_precision(precision, torch.device(device))

@@ -1,7 +1,8 @@
 """End-to-end check of the course in a real browser: what does a student *see*?
 
-For every ``notebooks/NN_topic.ipynb`` this opens JupyterLab in headless
-Chromium, clicks **Run -> Run All Cells**, waits for the kernel, and checks
+For each ``notebooks/NN_topic.ipynb`` with a slide deck or a slider explorer
+(every one with ``LEAFDL_BROWSER_ALL=1``; nbval runs them all anyway) this opens
+JupyterLab in headless Chromium, clicks **Run -> Run All Cells**, waits for the kernel, and checks
 the page: no error outputs, every widget drawn, at least as many images as
 the committed notebook stores, every cell run, and -- for notebooks with a
 slider explorer -- that moving the slider changes what the explorer shows.
@@ -22,6 +23,8 @@ Environment variables:
 
 * ``LEAFDL_BROWSER_NOTEBOOKS=/some/folder`` -- check the ``NN_*.ipynb``
   notebooks of another folder instead of ``notebooks/``.
+* ``LEAFDL_BROWSER_ALL=1`` -- run every notebook, not only those with slides or
+  slider explorers (nbval executes all of them anyway).
 * ``LEAFDL_BROWSER_TIMEOUT=300`` -- seconds one notebook may take to run
   (default 180).
 
@@ -32,6 +35,7 @@ Helpers live in ``tests/browser_support.py``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -61,6 +65,13 @@ DIGESTS_BEFORE = {path: file_digest(path) for path in COURSE_NOTEBOOKS}
 SCREENSHOTS = REPO_ROOT / "artifacts" / "browser"
 SLIDE_DECKS = [path for path in COURSE_NOTEBOOKS if has_slides(path)]
 MIN_SLIDE_DECKS = 3  # issue 13: at least three notebooks are checked as slides
+# nbval already executes every notebook and compares its outputs. The browser adds what
+# only a browser can show: drawn widgets, explorers that answer their sliders, and slide
+# decks. So by default it runs the notebooks that have one of those (about half of the
+# course, which keeps CI within its time budget); LEAFDL_BROWSER_ALL=1 runs every one.
+BROWSER_NOTEBOOKS = [path for path in COURSE_NOTEBOOKS
+                     if os.environ.get("LEAFDL_BROWSER_ALL") == "1" or has_slides(path)
+                     or expectations_from_notebook(path).has_slider]
 
 
 # --------------------------------------------------------------------------
@@ -171,11 +182,11 @@ def test_slide_check_reports_a_slide_taller_than_the_screen(lab: JupyterLabServe
 
 
 def _notebook_params() -> list:
-    """One test per course notebook; a single skipped test if there are none yet."""
+    """One test per notebook of BROWSER_NOTEBOOKS; a single skipped test if there are none yet."""
     if not COURSE_NOTEBOOKS:
         reason = f"no NN_*.ipynb notebooks in {NOTEBOOKS_FOLDER} yet"
         return [pytest.param(None, id="no-notebooks", marks=pytest.mark.skip(reason=reason))]
-    return [pytest.param(path, id=path.name) for path in COURSE_NOTEBOOKS]
+    return [pytest.param(path, id=path.name) for path in BROWSER_NOTEBOOKS]
 
 
 @pytest.mark.parametrize("notebook", _notebook_params())

@@ -127,7 +127,7 @@ def test_fit_runs_only_the_frozen_features_in_bf16(native_bf16, demo_split, tmp_
     model, spec = demo_model(64)
     seen = record_dtypes(model)
     loaders = build_dataloaders(demo_split, spec, batch_size=16, num_workers=0)
-    history = fit(model, loaders, TrainConfig(epochs=1), run_dir=tmp_path, progress=False, log=quiet)
+    history = fit(model, loaders, TrainConfig(epochs=1, precision="auto"), run_dir=tmp_path, progress=False, log=quiet)
 
     assert history.precision == [expected]
     assert set(seen["features"]) == {torch.bfloat16 if answer else torch.float32}
@@ -145,7 +145,7 @@ def test_fine_tuning_runs_in_fp32(native_bf16, demo_split):
     model, spec = demo_model(64)
     seen = record_dtypes(model)
     loaders = build_dataloaders(demo_split, spec, batch_size=16, num_workers=0)
-    config = TrainConfig(epochs=1, unfreeze=2, finetune_epochs=1)
+    config = TrainConfig(epochs=1, unfreeze=2, finetune_epochs=1, precision="auto")
     history = fit(model, loaders, config, progress=False, log=quiet)
     assert history.stage == ["frozen", "finetune"]
     assert history.precision == ["bf16", "fp32"]
@@ -169,7 +169,7 @@ def test_the_run_says_its_precision_first(native_bf16, demo_split, tmp_path):
     native_bf16(True)
     lines = []
     train_from_folder(demo_split, tmp_path / "run", TrainConfig(epochs=1, img_size=64, arch="efficientnet_lite0",
-                                                                 num_workers=0),
+                                                                 num_workers=0, precision="auto"),
                       device="cpu", progress=False, log=lines.append)
     assert lines[0].startswith("Device: cpu")
     assert lines[1] == "Precision: bf16 for the frozen features, fp32 for what learns " \
@@ -184,11 +184,11 @@ def test_predictor_precision(native_bf16, demo_split, tmp_path):
     native_bf16(True)
     model, spec = demo_model(64)
     loaders = build_dataloaders(demo_split, spec, batch_size=16, num_workers=0)
-    fit(model, loaders, TrainConfig(epochs=1), run_dir=tmp_path, progress=False, log=quiet)
+    fit(model, loaders, TrainConfig(epochs=1, precision="auto"), run_dir=tmp_path, progress=False, log=quiet)
     image = loaders.valid.dataset.samples[0][0]
 
-    fast = Predictor.from_run(tmp_path)                      # auto: bf16 on this (forced) CPU
-    exact = Predictor.from_run(tmp_path, precision="fp32")
+    fast = Predictor.from_run(tmp_path, precision="auto")    # bf16 on this (forced) CPU
+    exact = Predictor.from_run(tmp_path)                      # the library's default: fp32
     assert fast.bf16_features and not exact.bf16_features
     fast_probabilities, exact_probabilities = fast.probabilities(image), exact.probabilities(image)
     assert fast_probabilities.dtype == torch.float32
@@ -208,3 +208,12 @@ def test_command_line_precision_for_train_and_predict(native_bf16, demo_leaves, 
     image = next((run / "split" / "valid").rglob("*.jpg"))
     assert main(["predict", str(run), str(image), "--precision", "bf16", "--top", "1"]) == 0
     assert "%" in capsys.readouterr().out
+
+
+def test_the_library_defaults_to_fp32_and_the_command_to_auto(native_bf16, demo_split, tmp_path):
+    """Notebooks get the same numbers on every machine; `leafdl train` gets the fast choice."""
+    native_bf16(True)
+    assert TrainConfig().precision == "fp32"
+    assert main(["train", str(demo_split), "--out", str(tmp_path / "run"), "--epochs", "1", "--img-size", "64",
+                 "--arch", "efficientnet_lite0", "--workers", "0", "--quiet"]) == 0
+    assert json.loads((tmp_path / "run" / "metadata.json").read_text())["precision"] == "bf16"

@@ -421,10 +421,10 @@ assert {"model.pth", "metadata.json", "metrics.png"} <= set(names)
 # `make_model`, from the same seed), the same loaders and the same settings, it must
 # produce the same history, epoch by epoch. `fit` takes the loaders in a small
 # `DataLoaders` box and the hyperparameters in a `TrainConfig` (the document's table,
-# with the document's defaults). One setting goes beyond the document: on a CPU that
-# computes bfloat16 natively, `fit` runs the frozen features in bf16 by default
-# (`precision="auto"`, about 1.8x faster there). The loop above computes in float32, so
-# we ask `fit` for float32 too: `precision="fp32"`.
+# with the document's defaults). One setting goes beyond the document: `precision`.
+# `leafdl train` runs the frozen features in bfloat16 on a CPU that computes it natively
+# (`--precision auto`, about 1.8x faster there); the loop above computes in float32, as
+# `TrainConfig` does unless asked otherwise. We write `precision="fp32"` to say so.
 
 # %% tags=["nbval-ignore-output"]
 from leafdl.config import TrainConfig
