@@ -19,7 +19,16 @@ module                  the document's section
 ``leafdl.predict``      Using a trained model on new photos
 ``leafdl.cli``          Train.py itself, as the ``leafdl`` command
 ``leafdl.distributed``  (beyond the document) training on several processes with torchrun
+``leafdl.errors``       the errors a user can fix (one base class, LeafdlError)
+``leafdl.files``        writing safely: atomic files, staging folders, a full disk named
+``leafdl.field_photos`` the 240 real iBeans field photos shipped with the package
+``leafdl.weights``      where pretrained weights come from (cache, download, bundled)
+``leafdl.__main__``     ``python -m leafdl`` (and ``torchrun -m leafdl``)
 ======================  ==========================================================
+
+For the notebooks only: ``leafdl.course`` (demo and field data for the lessons;
+``leafdl.course.exercises``, the exercise checks, one module per notebook),
+``leafdl.widgets`` (slider explorers) and ``leafdl.envcheck`` (the set-up check).
 
 Importing ``leafdl`` is instant and has no side effects: import the module you need,
 for example ``from leafdl.data import split_dataset``.
