@@ -502,16 +502,23 @@ answer = None  # your answer here
 check_trainable_after_unfreezing(answer)
 
 # %% [markdown]
-# **2. Which learning rate?** In the fine-tuning stage the classifier keeps the
-# document's `lr = 0.001`. Without scrolling up, reason it out: should the unfrozen
-# blocks' learning rate be `"larger"`, `"the same"` or `"smaller"`? Answer with one of
-# those strings, then say to yourself why.
+# **2. Write the second stage's optimizer.** Complete `finetune_optimizer`: it gets a
+# model whose features are frozen (as `build_model` returns it), makes the **last**
+# `n_blocks` children of `model.features` trainable, and returns an `Adam` in which those
+# blocks learn at `backbone_lr` and the classifier at `head_lr`. Use only PyTorch (no
+# `leafdl`). The check runs it on a real EfficientNet-Lite0, twice, with different numbers.
 
 # %%
-from leafdl.course.exercises import check_backbone_learning_rate
+import torch
 
-answer = None  # your answer here
-check_backbone_learning_rate(answer)
+from leafdl.course.exercises import check_finetune_optimizer
+
+
+def finetune_optimizer(model, n_blocks, backbone_lr, head_lr):
+    raise NotImplementedError  # your code here
+
+
+check_finetune_optimizer(finetune_optimizer)
 
 
 # %% [markdown]

@@ -40,7 +40,7 @@ from leafdl.course.exercises.nb08 import check_stop_epoch, check_latest_useful_b
 from leafdl.course.exercises.nb09 import check_classifier_numbers, check_batchnorm_count, check_best_weights
 from leafdl.course.exercises.nb10 import check_precision_of_class, check_gap_report
 from leafdl.course.exercises.nb11 import check_resume_command, check_optimizer_steps
-from leafdl.course.exercises.nb12 import (check_backbone_learning_rate, check_smallest_crop_side,
+from leafdl.course.exercises.nb12 import (check_finetune_optimizer, check_smallest_crop_side,
                                           check_trainable_after_unfreezing)
 from leafdl.course.exercises.nb13 import check_global_batch, check_scaled_learning_rate, check_steps_per_epoch
 
@@ -76,7 +76,7 @@ __all__ = [
     "check_resume_command",
     "check_optimizer_steps",
     "check_trainable_after_unfreezing",
-    "check_backbone_learning_rate",
+    "check_finetune_optimizer",
     "check_smallest_crop_side",
     "check_global_batch",
     "check_steps_per_epoch",

@@ -88,6 +88,29 @@ def close_to(answer: Any, expected: float, tolerance: float = 1e-6) -> bool:
         return False
 
 
+def averaging_verdict(given: tuple, exact: tuple[float, float], per_batch: tuple[float, float]) -> CheckResult | None:
+    """What is wrong with a phase's ``(mean loss, accuracy)``, or None when both are right.
+
+    ``exact`` is the pair averaged over the images, as the document's loop computes it;
+    ``per_batch`` the pair averaged over the batches, the usual mistake (the checks use a
+    last batch smaller than the others, so the two differ).
+    """
+    (given_loss, given_acc), (loss, acc), (batch_loss, batch_acc) = given, exact, per_batch
+    if close_to(given_loss, batch_loss, 1e-4) and not close_to(batch_loss, loss, 1e-4):
+        return wrong("your loss is the mean of the batch losses, but the last batch holds 2 images, not 5: "
+                     "weight each batch's loss by its number of images, and divide by the number of images.")
+    if not close_to(given_loss, loss, 1e-4):
+        return wrong(f"your mean loss is {given_loss}, expected {loss:.4f}: criterion gives each batch's mean; "
+                     "the mean over the images weights every image the same.")
+    if close_to(given_acc, batch_acc, 1e-4) and not close_to(batch_acc, acc, 1e-4):
+        return wrong("your accuracy is the mean of the batches' accuracies; the batches differ in size: "
+                     "count the correct images over all batches and divide by the number of images.")
+    if not close_to(given_acc, acc, 1e-4):
+        return wrong(f"your accuracy is {given_acc}, expected {acc:.4f}: the share of images whose "
+                     "highest score (outputs.argmax(dim=1)) is the true label, between 0 and 1.")
+    return None
+
+
 class StudentCodeFailed(Exception):
     """The student's function raised: carries the verdict to return."""
 

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from leafdl.course.exercises.common import (CheckResult, call_student, checked, close_to, leaf_batches,
-                                            not_answered, report, same_weights, snapshot, tiny_net, wrong)
+from leafdl.course.exercises.common import (CheckResult, averaging_verdict, call_student, checked, close_to,
+                                            leaf_batches, not_answered, report, same_weights, snapshot, tiny_net, wrong)
 
 
 def check_iterations_per_epoch(answer: Any, images: int = 1500, batch_size: int = 64) -> CheckResult:
@@ -122,18 +122,8 @@ def check_train_one_epoch(train_one_epoch: Callable) -> CheckResult:
                          "backward pass.")
         return wrong("the weights after your epoch differ from the document's loop: per batch, zero the "
                      "gradients, compute outputs and loss, backward, step.")
-    given_loss, given_acc = returned
-    if close_to(given_loss, batch_loss, 1e-4) and not close_to(batch_loss, loss, 1e-4):
-        return wrong("your loss is the mean of the batch losses, but the last batch holds 2 images, not 5: "
-                     "weight each batch's loss by its number of images, and divide by the images of the epoch.")
-    if not close_to(given_loss, loss, 1e-4):
-        return wrong(f"your mean loss is {given_loss}, the epoch's is {loss:.4f}: criterion gives each batch's "
-                     "mean; the epoch's mean weights every image the same.")
-    if close_to(given_acc, batch_acc, 1e-4) and not close_to(batch_acc, acc, 1e-4):
-        return wrong("your accuracy is the mean of the batches' accuracies; the batches differ in size: "
-                     "count the correct images over the epoch and divide by the number of images.")
-    if not close_to(given_acc, acc, 1e-4):
-        return wrong(f"your accuracy is {given_acc}, the epoch's is {acc:.4f}: the share of images whose "
-                     "highest score (outputs.argmax(dim=1)) is the true label, between 0 and 1.")
+    verdict = averaging_verdict(returned, (loss, acc), (batch_loss, batch_acc))
+    if verdict is not None:
+        return verdict
     return report(True, f"mean loss {loss:.4f} and accuracy {acc:.3f} over the 12 images, and the same "
                         "weights as the document's loop. leafdl.engine.run_phase is this loop.", "")

@@ -10,8 +10,8 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from leafdl.course.exercises.common import (CheckResult, call_student, checked, close_to, leaf_batches,
-                                            not_answered, report, snapshot, tiny_net, wrong)
+from leafdl.course.exercises.common import (CheckResult, averaging_verdict, call_student, checked, close_to,
+                                            leaf_batches, not_answered, report, snapshot, tiny_net, wrong)
 
 
 class _WatchedLoss(nn.Module):
@@ -79,19 +79,9 @@ def check_validate(validate: Callable) -> CheckResult:
     if not (isinstance(returned, tuple) and len(returned) == 2):
         return wrong("return two numbers: (mean loss, accuracy) over the validation images.")
     loss, acc, batch_loss, batch_acc = _reference_validation(tiny_net(), loader)
-    given_loss, given_acc = returned
-    if close_to(given_loss, batch_loss, 1e-4) and not close_to(batch_loss, loss, 1e-4):
-        return wrong("your loss is the mean of the batch losses, but the last batch holds 2 images, not 5: "
-                     "weight each batch's loss by its number of images.")
-    if not close_to(given_loss, loss, 1e-4):
-        return wrong(f"your mean loss is {given_loss}, expected {loss:.4f}: criterion gives each batch's mean; "
-                     "the phase's mean weights every image the same.")
-    if close_to(given_acc, batch_acc, 1e-4) and not close_to(batch_acc, acc, 1e-4):
-        return wrong("your accuracy is the mean of the batches' accuracies; count correct images over "
-                     "all batches and divide by the number of images.")
-    if not close_to(given_acc, acc, 1e-4):
-        return wrong(f"your accuracy is {given_acc}, expected {acc:.4f}: the share of images whose "
-                     "highest score is the true label, between 0 and 1.")
+    verdict = averaging_verdict(returned, (loss, acc), (batch_loss, batch_acc))
+    if verdict is not None:
+        return verdict
     return report(True, f"loss {loss:.4f} and accuracy {acc:.3f} in eval mode, with no gradients and no "
                         "change to the model. leafdl.engine.run_phase(..., train=False) does this.", "")
 
