@@ -33,15 +33,23 @@ import pickle
 import shutil
 import tempfile
 import zipfile
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
+import leafdl
+
 from leafdl.config import ARCHITECTURES
 from leafdl.errors import LeafdlError
 from leafdl.files import atomic_write, atomic_write_json, remove_stale_temporaries
+
+if TYPE_CHECKING:   # for type hints only: the engine imports this module
+    from leafdl.config import TrainConfig
+    from leafdl.engine import History
+    from leafdl.precision import Precision
 
 MODEL_FILE = "model.pth"
 METADATA_FILE = "metadata.json"
@@ -188,11 +196,36 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> tuple
 # ---------------------------------------------------------------------------
 
 
-def save_training_state(run_dir: str | Path, state: dict) -> Path:
-    """Write the resumable state (model, optimizer, scheduler, epoch, history, ...) atomically."""
-    path = Path(run_dir) / TRAINING_STATE_FILE
-    atomic_torch_save(state, path)
-    return path
+@dataclass
+class TrainingState:
+    """What ``last.ckpt`` holds: everything needed to continue a run where it stopped.
+
+    :func:`leafdl.engine.fit` writes one after every epoch (``state.save(run_dir)``) and
+    ``resume=True`` reads it back with :func:`load_training_state`, which checks that it
+    belongs to this run. The torchvision reference script keeps the same things: the
+    model, the optimizer, the scheduler and where training was.
+    """
+
+    stage_index: int             # the stage the run was in: 0 frozen, 1 fine-tuning
+    stage_epoch: int             # epochs finished in that stage
+    finished: bool               # True once the run's last epoch is done
+    arch: str
+    classes: list[str]
+    model: dict                  # the live weights (a state_dict), not the best ones
+    optimizer: dict
+    scheduler: dict
+    scaler: dict                 # CUDA's GradScaler; {} on a CPU
+    early_stopping: dict         # EarlyStopping's counters
+    history: dict                # History.to_dict()
+    best_model: dict             # the best weights so far (a state_dict)
+    config: dict                 # TrainConfig.to_dict()
+    world_size: int = 1          # processes that trained together (torchrun)
+
+    def save(self, run_dir: str | Path) -> Path:
+        """Write ``run_dir/last.ckpt`` atomically (a plain dict of tensors: ``weights_only`` loads it)."""
+        path = Path(run_dir) / TRAINING_STATE_FILE
+        atomic_torch_save({field.name: getattr(self, field.name) for field in fields(self)}, path)
+        return path
 
 
 # Settings that must not change when a run resumes: they shape the data, the model or the
@@ -209,32 +242,68 @@ def changed_settings(saved: dict, current: dict) -> list[str]:
             if name in saved and saved[name] != current.get(name)]
 
 
-def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str, config: dict | None = None) -> dict:
+def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str, config: dict | None = None,
+                        world_size: int = 1) -> TrainingState:
     """Read ``last.ckpt`` and check it belongs to a run on the same classes and architecture.
 
     With ``config`` (a ``TrainConfig.to_dict()``), also refuse settings that differ from
-    the run's own in ways that cannot be resumed (``SETTINGS_FIXED_ON_RESUME``).
+    the run's own in ways that cannot be resumed (``SETTINGS_FIXED_ON_RESUME``), and a run
+    of another number of processes (the global batch would change).
     """
     path = Path(run_dir) / TRAINING_STATE_FILE
     if not path.exists():
         raise CheckpointError(f"Nothing to resume: {path} does not exist. Start without --resume.")
-    state = safe_torch_load(path)
-    if not isinstance(state, dict) or "model" not in state or "stage_index" not in state:
+    saved = safe_torch_load(path)
+    required = {field.name for field in fields(TrainingState) if field.name != "world_size"}
+    if not isinstance(saved, dict) or not required <= set(saved):
         raise CheckpointError(f"{path} is not a leafdl training checkpoint. Start without --resume.")
-    if state.get("classes") != classes:
+    state = TrainingState(**{name: saved[name] for name in (*required, "world_size") if name in saved})
+    if state.classes != classes:
         raise CheckpointError(
-            f"{path} was trained on classes {state.get('classes')}, but the data now has {classes}. "
+            f"{path} was trained on classes {state.classes}, but the data now has {classes}. "
             "Resume with the same data, or start a new run in another --out folder.")
-    if state.get("arch") != arch:
+    if state.arch != arch:
         raise CheckpointError(
-            f"{path} was trained with architecture {state.get('arch')!r}, not {arch!r}. "
-            f"Resume with --arch {state.get('arch')}, or start a new run in another --out folder.")
-    changed = changed_settings(state.get("config", {}), config) if config is not None else []
+            f"{path} was trained with architecture {state.arch!r}, not {arch!r}. "
+            f"Resume with --arch {state.arch}, or start a new run in another --out folder.")
+    changed = changed_settings(state.config, config) if config is not None else []
     if changed:
         raise CheckpointError(
             f"{path} was trained with other settings ({'; '.join(changed)}). Resume with the options "
             "the run was started with, or start a new run in another --out folder.")
+    if state.world_size != world_size:
+        raise CheckpointError(
+            f"{run_dir} was trained by {state.world_size} process(es), not {world_size}: the global batch "
+            "would change. Resume with the same torchrun --nnodes and --nproc-per-node, or start a new run "
+            "in another --out folder.")
     return state
+
+
+def build_metadata(model: nn.Module, classes: list[str], config: TrainConfig, history: History,
+                   precision: Precision | None = None, world_size: int = 1) -> dict:
+    """The ``metadata.json`` of a run: everything needed to use and judge the model.
+
+    Its ``precision`` is what the first, frozen-features epochs ran in (``"bf16"``,
+    ``"fp32"`` or ``"cuda-amp"``); fine-tuning epochs run in float32 on a CPU.
+    """
+    spec = getattr(model, "input_spec", None)
+    return {
+        "arch": getattr(model, "arch", type(model).__name__),
+        "classes": list(classes),
+        "input": spec.to_dict() if spec is not None else {"size": config.img_size},
+        "hyperparameters": config.to_dict(),
+        # What the first (frozen-features) epochs ran in; history["precision"] has every epoch's.
+        "precision": history.precision[0] if history.precision else (precision.name if precision else "fp32"),
+        "best_epoch": history.best_epoch,
+        "best_valid_acc": history.best_valid_acc,
+        "best_train_acc": history.train_acc[history.best_epoch - 1] if history.best_epoch else None,
+        "epochs_trained": history.epochs,
+        "stopped_early": history.stopped_early,
+        "world_size": world_size,                                  # processes that trained together
+        "global_batch_size": config.batch_size * world_size,       # images per optimizer step
+        "history": history.to_dict(),
+        "versions": {"leafdl": leafdl.__version__, "torch": torch.__version__},
+    }
 
 
 # ---------------------------------------------------------------------------

@@ -44,10 +44,11 @@ import torch
 from torch import nn, optim
 from tqdm.auto import tqdm
 
-from leafdl import distributed
+from leafdl import checkpoint, distributed
 from leafdl.config import TrainConfig
 from leafdl.data import DataLoaders
 from leafdl.device import pick_device, tune_cpu_allocator
+from leafdl.models import set_train_mode, unfreeze_last_blocks
 from leafdl.precision import Precision, choose_precision, forward, runs_features_in_bf16
 
 
@@ -90,7 +91,7 @@ def run_phase(
     training = phase == "train"
     if training and optimizer is None:
         raise ValueError("The training phase needs an optimizer.")
-    memory_format = torch.channels_last if device.type != "mps" else torch.contiguous_format
+    memory_format = _memory_format(device)
     total_loss, total_correct, total_samples = 0.0, 0, 0
     batches = tqdm(loader, desc=description or phase, leave=False, disable=not progress, unit="batch")
     for inputs, labels in batches:
@@ -288,14 +289,32 @@ def make_finetune_optimizer(model: nn.Module, config: TrainConfig) -> optim.Adam
 
 def prepare_stage(model: nn.Module, stage: Stage, config: TrainConfig):
     """Make the stage's layers trainable and return its optimizer, scheduler and early stopper."""
-    from leafdl.models import unfreeze_last_blocks
-
     if stage.name == "finetune":
         unfreeze_last_blocks(model, config.unfreeze)
         optimizer = make_finetune_optimizer(model, config)
     else:
         optimizer = make_optimizer(model, config.lr)
     return optimizer, make_scheduler(optimizer, config), EarlyStopping(config.max_patience)
+
+
+@dataclass
+class _Run:
+    """What every epoch of one :func:`fit` call needs, set up once."""
+
+    model: nn.Module
+    loaders: DataLoaders
+    config: TrainConfig
+    device: torch.device
+    precision: Precision
+    stages: list[Stage]
+    run_dir: Path | None          # None: write nothing (and under torchrun, ranks other than 0)
+    progress: bool
+    log: Callable[[str], None]
+    criterion: nn.Module = field(default_factory=nn.CrossEntropyLoss)
+
+    @property
+    def total_epochs(self) -> int:
+        return sum(stage.epochs for stage in self.stages)
 
 
 def fit(
@@ -332,163 +351,174 @@ def fit(
     ``DistributedDataParallel`` for each stage, the metrics are summed over all
     processes, and only rank 0 logs and writes ``run_dir``.
     """
-    from leafdl import checkpoint
-    from leafdl.models import set_train_mode
-
     config = config or TrainConfig()
     device = device or pick_device()
-    if device.type == "cpu":
-        tune_cpu_allocator()
-    memory_format = torch.channels_last if device.type != "mps" else torch.contiguous_format
-    model.to(device, memory_format=memory_format)
-    precision = choose_precision(config.precision, device)
-    amp = precision.cuda_amp
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True   # fixed image size: let cuDNN pick its fastest kernels once
-    writes = run_dir is not None and distributed.is_main()   # under torchrun only rank 0 writes
-    log = distributed.main_only(log)
-    progress = progress and distributed.is_main()
-    criterion = nn.CrossEntropyLoss()
-    arch = getattr(model, "arch", type(model).__name__)
-    stages = training_stages(config)
-    total_epochs = sum(stage.epochs for stage in stages)
-
-    history = History()
-    best_state = copy.deepcopy(model.state_dict())
-    start_stage, start_stage_epoch, saved = 0, 0, None
+    run = _Run(model, loaders, config, device, choose_precision(config.precision, device), training_stages(config),
+               Path(run_dir) if run_dir is not None and distributed.is_main() else None,
+               progress and distributed.is_main(), distributed.main_only(log))
+    _ready_for_device(model, device)
     if run_dir is not None:
         checkpoint.remove_stale_run_temporaries(run_dir)   # left by a run killed mid-write
-    if resume:
-        if run_dir is None:
-            raise ValueError("resume=True needs the run_dir to resume from.")
-        saved = checkpoint.load_training_state(run_dir, classes=loaders.classes, arch=arch,
-                                              config=config.to_dict())
-        if saved.get("world_size", 1) != distributed.world_size():
-            raise checkpoint.CheckpointError(
-                f"{run_dir} was trained by {saved.get('world_size', 1)} process(es), not "
-                f"{distributed.world_size()}: the global batch would change. Resume with the same "
-                "torchrun --nnodes and --nproc-per-node, or start a new run in another --out folder.")
-        history = History.from_dict(saved["history"])
-        best_state = saved["best_model"]
-        start_stage, start_stage_epoch = saved["stage_index"], saved["stage_epoch"]
-        log(f"Resuming after epoch {history.epochs} of {total_epochs} "
-            f"(best valid acc so far {history.best_valid_acc:.3f}).")
-        if saved["finished"]:
-            log("That run had already finished; nothing more to train.")
-            start_stage = len(stages)
+    saved = _training_state_to_resume(run, run_dir) if resume else None
+    history = History.from_dict(saved.history) if saved else History()
+    best_state = saved.best_model if saved else copy.deepcopy(model.state_dict())
+    first_stage = len(run.stages) if saved and saved.finished else (saved.stage_index if saved else 0)
 
     try:
-        for stage_index in range(start_stage, len(stages)):
-            stage = stages[stage_index]
-            optimizer, scheduler, stopper = prepare_stage(model, stage, config)
-            scaler = torch.amp.GradScaler("cuda") if amp else None
-            first_epoch = 0
-            if saved is not None and stage_index == start_stage:
-                # Continue this stage exactly where the checkpoint left it.
-                checkpoint.load_weights(model, saved["model"], source="training checkpoint")
-                optimizer.load_state_dict(saved["optimizer"])
-                scheduler.load_state_dict(saved["scheduler"])
-                stopper = EarlyStopping(**saved["early_stopping"])
-                if scaler is not None and saved.get("scaler"):
-                    scaler.load_state_dict(saved["scaler"])
-                first_epoch = start_stage_epoch
-            elif stage_index > 0:
-                model.load_state_dict(best_state)   # fine-tune from the best frozen model
-                log(f"Fine-tuning: the last {config.unfreeze} backbone blocks are unfrozen "
-                    f"(lr {config.backbone_lr:g}); the classifier keeps lr {config.lr:g}."
-                    + (" The whole model now runs in fp32." if precision.bf16_features else ""))
-            train_model = distributed.wrap_model(model, device)   # DDP under torchrun, else model
-
-            for stage_epoch in range(first_epoch, stage.epochs):
-                if stopper.should_stop:
+        for stage_index in range(first_stage, len(run.stages)):
+            continuing = saved if saved is not None and stage_index == saved.stage_index else None
+            current = _start_stage(run, stage_index, continuing, best_state)
+            for stage_epoch in range(continuing.stage_epoch if continuing else 0, current.stage.epochs):
+                if current.stopper.should_stop:
                     break
-                epoch = history.epochs            # 0-based index over the whole run
-                # bf16 only while the features are all frozen, and never through a DDP wrapper
-                # (its own forward must run, so that gradients are averaged): fp32 there.
-                bf16 = runs_features_in_bf16(train_model, precision)
-                started = time.perf_counter()
-                seed_epoch(loaders, config.seed, epoch)
-                set_train_mode(train_model)
-                train = run_phase(train_model, loaders.train, criterion, device, "train", optimizer, amp, scaler,
-                                  progress, f"Epoch {epoch + 1}/{total_epochs} train", bf16_features=bf16)
-                distributed.broadcast_buffers(model)   # under torchrun: rank 0's BatchNorm statistics
-                model.eval()
-                valid = run_phase(model, loaders.valid, criterion, device, "valid", None, amp, None,
-                                  progress, f"Epoch {epoch + 1}/{total_epochs} valid", bf16_features=bf16)
-                train, valid = combine_processes(train, device), combine_processes(valid, device)
-                lr = optimizer.param_groups[-1]["lr"]   # the classifier's rate this epoch
-                scheduler.step(valid.accuracy)
-                history.record(train, valid, lr, time.perf_counter() - started, stage.name,
-                               "bf16" if bf16 else ("cuda-amp" if amp else "fp32"))
-
-                stopper.step(valid.accuracy)   # counts this stage's epochs without improvement
-                improved = history.best_epoch == 0 or valid.accuracy > history.best_valid_acc
-                if improved:
-                    best_state = copy.deepcopy(model.state_dict())
-                    history.best_epoch, history.best_valid_acc = epoch + 1, valid.accuracy
-                if stopper.should_stop:
-                    history.stopped_early = True
-                last_epoch_of_run = (stage_index == len(stages) - 1 and
-                                     (stage_epoch + 1 == stage.epochs or stopper.should_stop))
-                log(f"Epoch {epoch + 1:>2}/{total_epochs}  train loss {train.loss:.4f} acc {train.accuracy:.3f}  "
-                    f"valid loss {valid.loss:.4f} acc {valid.accuracy:.3f}  lr {lr:.2g}"
-                    + ("  *best*" if improved else ""))
-
-                if writes:
-                    if improved:
-                        checkpoint.save_model(run_dir, best_state,
-                                              build_metadata(model, loaders.classes, config, history, precision))
-                    checkpoint.save_training_state(run_dir, {
-                        "stage_index": stage_index, "stage_epoch": stage_epoch + 1,
-                        "finished": last_epoch_of_run, "arch": arch, "classes": loaders.classes,
-                        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler else {},
-                        "early_stopping": asdict(stopper), "history": history.to_dict(),
-                        "best_model": best_state, "config": config.to_dict(),
-                        "world_size": distributed.world_size(),
-                    })
+                best_state = _epoch(run, history, current, stage_epoch, best_state)
                 if on_epoch_end is not None:
-                    on_epoch_end(epoch, history)
-                if stopper.should_stop:
-                    log(f"Max patience reached - Stopping {stage.name} stage "
-                        f"(no improvement for {config.max_patience} epochs).")
+                    on_epoch_end(history.epochs - 1, history)
     except KeyboardInterrupt:
         history.interrupted = True
-        log(f"Interrupted after {history.epochs} epoch(s): keeping the best model so far "
-            f"(epoch {history.best_epoch}).")
+        run.log(f"Interrupted after {history.epochs} epoch(s): keeping the best model so far "
+                f"(epoch {history.best_epoch}).")
 
     model.load_state_dict(best_state)
-    if writes and history.epochs:
+    if run.run_dir is not None and history.epochs:
         # The metadata's history now covers every epoch, not only those up to the best.
-        checkpoint.atomic_write_json(build_metadata(model, loaders.classes, config, history, precision),
-                                     Path(run_dir) / checkpoint.METADATA_FILE)
+        checkpoint.atomic_write_json(_metadata(run, history), run.run_dir / checkpoint.METADATA_FILE)
     return history
 
 
-def build_metadata(model: nn.Module, classes: list[str], config: TrainConfig, history: History,
-                   precision: Precision | None = None) -> dict:
-    """The ``metadata.json`` of a run: everything needed to use and judge the model.
+def _arch(model: nn.Module) -> str:
+    return getattr(model, "arch", type(model).__name__)
 
-    Its ``precision`` is what the first, frozen-features epochs ran in (``"bf16"``,
-    ``"fp32"`` or ``"cuda-amp"``); fine-tuning epochs run in float32 on a CPU.
+
+def _ready_for_device(model: nn.Module, device: torch.device) -> None:
+    """Move the model, in the memory layout and with the settings that are fastest there.
+
+    ``channels_last`` makes CPU (and CUDA) convolutions markedly faster; on a CPU the
+    glibc allocator keeps one batch's memory for the next (:func:`tune_cpu_allocator`);
+    on CUDA, cuDNN picks its fastest kernels once for the fixed image size.
     """
-    import leafdl
+    if device.type == "cpu":
+        tune_cpu_allocator()
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    model.to(device, memory_format=_memory_format(device))
 
-    spec = getattr(model, "input_spec", None)
-    return {
-        "arch": getattr(model, "arch", type(model).__name__),
-        "classes": list(classes),
-        "input": spec.to_dict() if spec is not None else {"size": config.img_size},
-        "hyperparameters": config.to_dict(),
-        # What the first (frozen-features) epochs ran in; history["precision"] has every epoch's.
-        "precision": history.precision[0] if history.precision else (precision.name if precision else "fp32"),
-        "best_epoch": history.best_epoch,
-        "best_valid_acc": history.best_valid_acc,
-        "best_train_acc": history.train_acc[history.best_epoch - 1] if history.best_epoch else None,
-        "epochs_trained": history.epochs,
-        "stopped_early": history.stopped_early,
-        "world_size": distributed.world_size(),                        # processes that trained together
-        "global_batch_size": config.batch_size * distributed.world_size(),  # images per optimizer step
-        "history": history.to_dict(),
-        "versions": {"leafdl": leafdl.__version__, "torch": torch.__version__},
-    }
+
+def _memory_format(device: torch.device) -> torch.memory_format:
+    return torch.channels_last if device.type != "mps" else torch.contiguous_format
+
+
+def _training_state_to_resume(run: _Run, run_dir: str | Path | None) -> checkpoint.TrainingState:
+    """``last.ckpt``, checked against this run; says where training resumes."""
+    if run_dir is None:
+        raise ValueError("resume=True needs the run_dir to resume from.")
+    saved = checkpoint.load_training_state(run_dir, classes=run.loaders.classes, arch=_arch(run.model),
+                                           config=run.config.to_dict(), world_size=distributed.world_size())
+    history = History.from_dict(saved.history)
+    run.log(f"Resuming after epoch {history.epochs} of {run.total_epochs} "
+            f"(best valid acc so far {history.best_valid_acc:.3f}).")
+    if saved.finished:
+        run.log("That run had already finished; nothing more to train.")
+    return saved
+
+
+@dataclass
+class _StageState:
+    """One stage under way: its trainable layers' optimizer, scheduler and early stopper."""
+
+    index: int
+    stage: Stage
+    optimizer: optim.Optimizer
+    scheduler: optim.lr_scheduler.ReduceLROnPlateau
+    stopper: EarlyStopping
+    scaler: torch.amp.GradScaler | None   # CUDA's mixed precision only
+    train_model: nn.Module                # the model, or its DistributedDataParallel wrapper
+    is_last: bool                         # the run's last stage
+
+
+def _start_stage(run: _Run, index: int, continuing: checkpoint.TrainingState | None, best_state: dict) -> _StageState:
+    """Make the stage's layers trainable and build its optimizer, scheduler and early stopper.
+
+    A resumed stage continues exactly where ``last.ckpt`` left it; a fine-tuning stage
+    starts from the best frozen model.
+    """
+    stage = run.stages[index]
+    optimizer, scheduler, stopper = prepare_stage(run.model, stage, run.config)
+    scaler = torch.amp.GradScaler("cuda") if run.precision.cuda_amp else None
+    if continuing is not None:
+        checkpoint.load_weights(run.model, continuing.model, source="training checkpoint")
+        optimizer.load_state_dict(continuing.optimizer)
+        scheduler.load_state_dict(continuing.scheduler)
+        stopper = EarlyStopping(**continuing.early_stopping)
+        if scaler is not None and continuing.scaler:
+            scaler.load_state_dict(continuing.scaler)
+    elif stage.name == "finetune":
+        run.model.load_state_dict(best_state)   # fine-tune from the best frozen model
+        run.log(f"Fine-tuning: the last {run.config.unfreeze} backbone blocks are unfrozen "
+                f"(lr {run.config.backbone_lr:g}); the classifier keeps lr {run.config.lr:g}."
+                + (" The whole model now runs in fp32." if run.precision.bf16_features else ""))
+    train_model = distributed.wrap_model(run.model, run.device)   # DDP under torchrun, else the model
+    return _StageState(index, stage, optimizer, scheduler, stopper, scaler, train_model, index == len(run.stages) - 1)
+
+
+def _epoch(run: _Run, history: History, current: _StageState, stage_epoch: int, best_state: dict) -> dict:
+    """One epoch of the document's loop; returns the best weights so far.
+
+    Train and validate, step the scheduler on the validation accuracy, record the epoch,
+    keep a deep copy of the weights if they are the best yet, count towards early
+    stopping, and (with a run folder) save the best model and ``last.ckpt``.
+    """
+    epoch, started = history.epochs, time.perf_counter()   # epoch: 0-based, over the whole run
+    train, valid, precision = _train_and_validate(run, current, epoch)
+    lr = current.optimizer.param_groups[-1]["lr"]   # the classifier's rate this epoch
+    current.scheduler.step(valid.accuracy)
+    history.record(train, valid, lr, time.perf_counter() - started, current.stage.name, precision)
+    current.stopper.step(valid.accuracy)   # counts this stage's epochs without improvement
+    improved = history.best_epoch == 0 or valid.accuracy > history.best_valid_acc
+    if improved:
+        best_state = copy.deepcopy(run.model.state_dict())
+        history.best_epoch, history.best_valid_acc = epoch + 1, valid.accuracy
+    history.stopped_early = history.stopped_early or current.stopper.should_stop
+    run.log(f"Epoch {epoch + 1:>2}/{run.total_epochs}  train loss {train.loss:.4f} acc {train.accuracy:.3f}  "
+            f"valid loss {valid.loss:.4f} acc {valid.accuracy:.3f}  lr {lr:.2g}" + ("  *best*" if improved else ""))
+    if run.run_dir is not None:
+        if improved:
+            checkpoint.save_model(run.run_dir, best_state, _metadata(run, history))
+        finished = current.is_last and (stage_epoch + 1 == current.stage.epochs or current.stopper.should_stop)
+        checkpoint.TrainingState(
+            current.index, stage_epoch + 1, finished, _arch(run.model), run.loaders.classes,
+            run.model.state_dict(), current.optimizer.state_dict(), current.scheduler.state_dict(),
+            current.scaler.state_dict() if current.scaler else {}, asdict(current.stopper), history.to_dict(),
+            best_state, run.config.to_dict(), distributed.world_size()).save(run.run_dir)
+    if current.stopper.should_stop:
+        run.log(f"Max patience reached - Stopping {current.stage.name} stage "
+                f"(no improvement for {run.config.max_patience} epochs).")
+    return best_state
+
+
+def _train_and_validate(run: _Run, current: _StageState, epoch: int) -> tuple[PhaseResult, PhaseResult, str]:
+    """A training phase, then a validation phase; returns both and the precision they ran in.
+
+    Under torchrun the training phase runs through the DistributedDataParallel wrapper
+    and the results are summed over every process.
+    """
+    model, loaders, amp = run.model, run.loaders, run.precision.cuda_amp
+    # bf16 only while the features are all frozen, and never through a DDP wrapper (its own
+    # forward must run, so that gradients are averaged): fp32 there.
+    bf16 = runs_features_in_bf16(current.train_model, run.precision)
+    description = f"Epoch {epoch + 1}/{run.total_epochs}"
+    seed_epoch(loaders, run.config.seed, epoch)
+    set_train_mode(current.train_model)
+    train = run_phase(current.train_model, loaders.train, run.criterion, run.device, "train", current.optimizer,
+                      amp, current.scaler, run.progress, f"{description} train", bf16_features=bf16)
+    distributed.broadcast_buffers(model)   # under torchrun: rank 0's BatchNorm statistics
+    model.eval()
+    valid = run_phase(model, loaders.valid, run.criterion, run.device, "valid", None, amp, None,
+                      run.progress, f"{description} valid", bf16_features=bf16)
+    precision = "bf16" if bf16 else ("cuda-amp" if amp else "fp32")
+    return combine_processes(train, run.device), combine_processes(valid, run.device), precision
+
+
+def _metadata(run: _Run, history: History) -> dict:
+    return checkpoint.build_metadata(run.model, run.loaders.classes, run.config, history, run.precision,
+                                     distributed.world_size())

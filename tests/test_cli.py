@@ -9,7 +9,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from leafdl.cli import main

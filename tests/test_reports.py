@@ -12,7 +12,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from leafdl.engine import History
-from leafdl.metrics import GAP_MILD, GAP_SIGNIFICANT, Predictions, collect_predictions, interpret_gap
+from leafdl.metrics import GAP_MILD, GAP_SIGNIFICANT, collect_predictions, interpret_gap
 from leafdl.plots import plot_confusion_matrix, plot_history
 from leafdl.predict import Predictor
 
