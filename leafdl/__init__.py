@@ -28,7 +28,7 @@ module                  the document's section
 
 For the notebooks only: ``leafdl.course`` (demo and field data for the lessons;
 ``leafdl.course.exercises``, the exercise checks, one module per notebook),
-``leafdl.widgets`` (slider explorers) and ``leafdl.envcheck`` (the set-up check).
+``leafdl.course.widgets`` (slider explorers) and ``leafdl.course.envcheck`` (the set-up check).
 
 Importing ``leafdl`` is instant and has no side effects: import the module you need,
 for example ``from leafdl.data import split_dataset``.

@@ -880,7 +880,8 @@ def write_sample_notebook(path: Path, failing_cell: bool = False) -> Path:
     """Write a small notebook with what the course uses: print, plot, explorer, progress bar.
 
     The explorer is an ``ipywidgets.interact`` slider (``continuous_update=False``,
-    like ``leafdl.widgets``) whose printed text and plot change with its value. With ``failing_cell=True`` a ``1 / 0`` cell
+    like ``leafdl.course.widgets``) whose printed text and plot change with its value.
+    With ``failing_cell=True`` a ``1 / 0`` cell
     sits before the last cell, so the check must report an error and a cell
     that never ran.
     """

@@ -1,4 +1,4 @@
-"""Tests for leafdl.envcheck: the [OK]/[FAIL] set-up check of notebook 00."""
+"""Tests for leafdl.course.envcheck: the [OK]/[FAIL] set-up check of notebook 00."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from leafdl import envcheck
-from leafdl.envcheck import (
+from leafdl.course import envcheck
+from leafdl.course.envcheck import (
     REQUIREMENTS,
     CheckResult,
     Requirement,

@@ -1,4 +1,4 @@
-"""Tests for leafdl.widgets: the pure computations behind the sliders, and the sliders themselves.
+"""Tests for leafdl.course.widgets: the pure computations behind the sliders, and the sliders themselves.
 
 The scheduler simulation is checked against PyTorch's own ReduceLROnPlateau, epoch by
 epoch; the augmentation pipeline against the parameters the sliders pass in.
@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
-from leafdl.widgets import (
+from leafdl.course.widgets import (
     augment_samples,
     augmentation_explorer,
     augmentation_pipeline,

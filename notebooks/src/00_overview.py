@@ -81,7 +81,7 @@
 # minimum works.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
-from leafdl.envcheck import print_environment_report
+from leafdl.course.envcheck import print_environment_report
 
 ready = print_environment_report()
 
@@ -242,7 +242,7 @@ with Image.open(scan.images[scan.classes[0]][0]) as image:
 #
 # - Training adjusts a network's weights, batch after batch, to make its errors smaller;
 #   the pipeline is *class folders → split → load → model → train → save*.
-# - `leafdl.envcheck.print_environment_report()` checks your set-up: `[OK]` or `[FAIL]`
+# - `leafdl.course.envcheck.print_environment_report()` checks your set-up: `[OK]` or `[FAIL]`
 #   per package, and which pretrained weights work offline.
 # - The dataset is a folder per class; the folder name is the label. The demo leaves have
 #   four balanced classes of 60 images, 256x256 RGB JPEGs.

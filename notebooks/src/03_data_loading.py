@@ -124,11 +124,11 @@ plt.show()
 #   between 0.8 and 1.2, like photos taken in different light.
 #
 # During training all four run one after the other, newly drawn for every image in every
-# epoch. `leafdl.widgets.augmentation_pipeline()` builds that chain (without `ToTensor`
+# epoch. `leafdl.course.widgets.augmentation_pipeline()` builds that chain (without `ToTensor`
 # and `Normalize`, so the result can be shown); here are eight draws of it for one leaf:
 
 # %%
-from leafdl.widgets import augment_samples, augmentation_pipeline, plot_augmentations
+from leafdl.course.widgets import augment_samples, augmentation_pipeline, plot_augmentations
 
 augment = augmentation_pipeline(size=COURSE_IMG_SIZE)  # the document's four transforms
 samples = augment_samples(leaf, augment, count=8, seed=0)
@@ -163,7 +163,7 @@ plt.show()
 # (The sliders need a running kernel: run the notebook, then move them.)
 
 # %%
-from leafdl.widgets import augmentation_explorer
+from leafdl.course.widgets import augmentation_explorer
 
 augmentation_explorer(leaf, size=COURSE_IMG_SIZE)
 

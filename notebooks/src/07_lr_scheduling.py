@@ -81,10 +81,10 @@ for epoch, accuracy in enumerate(valid_acc_series, start=1):
 #
 # `scheduler.best` and `scheduler.num_bad_epochs` are the scheduler's own attributes: the
 # table shows its real state. Here is the same run as a picture, drawn by
-# `leafdl.widgets.plot_plateau_schedule`:
+# `leafdl.course.widgets.plot_plateau_schedule`:
 
 # %% slideshow={"slide_type": "slide"}
-from leafdl.widgets import plot_plateau_schedule
+from leafdl.course.widgets import plot_plateau_schedule
 
 plot_plateau_schedule(valid_acc_series, lr=0.001, factor=0.5, patience=3)
 plt.show()
@@ -110,11 +110,11 @@ plt.show()
 # epochs are tolerated and the **fourth** triggers the cut. A series shaped like the
 # document's (best at epoch 3, no improvement after) shows it: the reduction happens after
 # epoch 7, so epoch **8** is the first to train with 0.0005.
-# `leafdl.widgets.simulate_plateau_schedule` replays the rule and returns the rate of each
+# `leafdl.course.widgets.simulate_plateau_schedule` replays the rule and returns the rate of each
 # epoch; the tests check it against PyTorch's scheduler.
 
 # %% slideshow={"slide_type": "-"}
-from leafdl.widgets import simulate_plateau_schedule
+from leafdl.course.widgets import simulate_plateau_schedule
 
 document_like = [0.70, 0.75, 0.80, 0.79, 0.80, 0.78, 0.79, 0.78, 0.79]
 for epoch, lr in enumerate(simulate_plateau_schedule(document_like, lr=0.001, factor=0.5, patience=3), start=1):
@@ -126,7 +126,7 @@ for epoch, lr in enumerate(simulate_plateau_schedule(document_like, lr=0.001, fa
 # series above, epoch for epoch:
 
 # %% slideshow={"slide_type": "-"}
-from leafdl.widgets import trace_plateau_schedule
+from leafdl.course.widgets import trace_plateau_schedule
 
 steps = trace_plateau_schedule(valid_acc_series, lr=0.001, factor=0.5, patience=3)
 print("epochs after which the lr was reduced:", [step.epoch for step in steps if step.reduced])
@@ -249,7 +249,7 @@ for epoch, (accuracy, good, bad) in enumerate(zip(valid_acc_series, right, wrong
 # in steps of 2%?
 
 # %% slideshow={"slide_type": "slide"}
-from leafdl.widgets import scheduler_explorer
+from leafdl.course.widgets import scheduler_explorer
 
 scheduler_explorer(valid_acc_series, lr=0.001, factor=0.5, patience=3)
 
@@ -341,7 +341,7 @@ print("With the document's patience=3, the same accuracies give these rates:",
 #   optimum instead of jumping around it.
 # - `mode="max"` for accuracy, `mode="min"` for loss; the wrong mode fails silently.
 # - `leafdl.engine.fit` steps the scheduler with the validation accuracy and records the
-#   rate of each epoch in `history.lr`; `leafdl.widgets` replays and plots the rule.
+#   rate of each epoch in `history.lr`; `leafdl.course.widgets` replays and plots the rule.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

@@ -12,7 +12,7 @@ from torch import nn, optim
 from leafdl.config import TrainConfig
 from leafdl.course.exercises.common import (CheckResult, call_student, checked, close_to, not_answered, report,
                                             wrong)
-from leafdl.widgets import trace_plateau_schedule
+from leafdl.course.widgets import trace_plateau_schedule
 
 
 def check_first_reduction_epoch(answer: Any, metrics: list[float], patience: int = 2,

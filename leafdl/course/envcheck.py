@@ -16,7 +16,7 @@ it could import it, without importing it, so it is quick and works even when tor
 itself is missing.
 
 Example:
-    >>> from leafdl.envcheck import check_environment
+    >>> from leafdl.course.envcheck import check_environment
     >>> results = check_environment()
     >>> results[0].name
     'Python'

@@ -33,10 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 from PIL import Image
 from torchvision import transforms
+
+from leafdl.data import load_rgb
 
 # --------------------------------------------------------------------------------------
 # Augmentation
@@ -96,7 +99,6 @@ def augment_samples(image: Image.Image, transform, count: int = 8, seed: int = 0
 def _as_image(image: Image.Image | str | Path, longest_side: int) -> Image.Image:
     """A small RGB copy of ``image`` (or of the file it names), so redraws stay quick."""
     if not isinstance(image, Image.Image):
-        from leafdl.data import load_rgb
 
         image = load_rgb(image)
     image = image.convert("RGB")
@@ -137,8 +139,6 @@ def _explorer(sliders: dict, draw, extra: list | None = None):
     ``draw`` returns a matplotlib figure. The box gets two attributes for code and tests:
     ``sliders`` (name -> slider) and ``picture`` (the ``ipywidgets.Image``).
     """
-    import ipywidgets as widgets
-
     picture = widgets.Image(format="png")
 
     def redraw(_change=None) -> None:
@@ -162,8 +162,6 @@ def augmentation_explorer(image: Image.Image | str | Path, size: int = 128, coun
     random draws, so you can compare settings fairly. Returns the widget: make it the
     last line of a cell to show it.
     """
-    import ipywidgets as widgets
-
     small = _as_image(image, longest_side=2 * size)
     common = dict(continuous_update=False, style={"description_width": "110px"},
                   layout=widgets.Layout(width="420px"))
@@ -326,8 +324,6 @@ def scheduler_explorer(metrics: Sequence[float], lr: float = 0.001, factor: floa
     ``history.valid_acc`` or a made-up one). A line of text says after which epochs the
     rate was reduced. Returns the widget: make it the last line of a cell to show it.
     """
-    import ipywidgets as widgets
-
     metrics = [float(metric) for metric in metrics]
     if not metrics:
         raise ValueError("scheduler_explorer needs at least one metric value (one per epoch).")
