@@ -110,8 +110,15 @@ def save_model(run_dir: str | Path, state_dict: dict, metadata: dict) -> Path:
     run_dir = Path(run_dir)
     state = {name: tensor.detach().to("cpu") for name, tensor in state_dict.items()}
     atomic_torch_save(state, run_dir / MODEL_FILE)
-    atomic_write_json(metadata, run_dir / METADATA_FILE)
+    save_metadata(run_dir, metadata)
     return run_dir / MODEL_FILE
+
+
+def save_metadata(run_dir: str | Path, metadata: dict) -> Path:
+    """Write ``metadata.json`` atomically (alone: at the end of a run its history grows)."""
+    path = Path(run_dir) / METADATA_FILE
+    atomic_write_json(metadata, path)
+    return path
 
 
 def read_metadata(run_dir: str | Path) -> dict:

@@ -382,7 +382,7 @@ def fit(
     model.load_state_dict(best_state)
     if run.run_dir is not None and history.epochs:
         # The metadata's history now covers every epoch, not only those up to the best.
-        checkpoint.atomic_write_json(_metadata(run, history), run.run_dir / checkpoint.METADATA_FILE)
+        checkpoint.save_metadata(run.run_dir, _metadata(run, history))
     return history
 
 
