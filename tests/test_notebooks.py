@@ -15,7 +15,9 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+APPENDICES = sorted((ROOT / "notebooks").glob("A[0-9]_*.ipynb"))
+NOTEBOOKS = LESSONS + APPENDICES
 EXPECTED = [f"{number:02d}" for number in range(14)]
 
 
@@ -27,7 +29,16 @@ def load_build_tool():
 
 
 def test_every_numbered_notebook_exists():
-    assert [path.name[:2] for path in NOTEBOOKS] == EXPECTED
+    assert [path.name[:2] for path in LESSONS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", APPENDICES, ids=lambda p: p.stem)
+def test_each_appendix_is_linked_from_a_lesson(path):
+    """An appendix holds a tangent moved out of a lesson; the lesson links to it where it was."""
+    linking = [lesson.stem for lesson in LESSONS
+               if f"({path.name})" in "".join(cell.source for cell in nbformat.read(lesson, as_version=4).cells
+                                               if cell.cell_type == "markdown")]
+    assert linking, f"no lesson links to {path.name}"
 
 
 def test_notebooks_are_built_from_their_sources_and_canonical():
@@ -56,6 +67,8 @@ def test_each_notebook_opens_with_its_goals_and_closes_with_summary_and_exercise
     headings = [line for cell in nb.cells if cell.cell_type == "markdown"
                 for line in cell.source.splitlines() if line.startswith("#")]
     assert any("Summary" in heading for heading in headings)
+    if path in APPENDICES:
+        return  # an appendix is a short reading for practitioners: no exercise is required
     assert any("Exercise" in heading for heading in headings)
     checks = [cell for cell in nb.cells if cell.cell_type == "code" and "check_" in cell.source
               and "answer" in cell.source]

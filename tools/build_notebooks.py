@@ -7,7 +7,7 @@ stored outputs are real), and writes it in one canonical form: fixed cell ids,
 sequential execution counts, and no per-machine metadata (timings, Python version).
 
     python tools/build_notebooks.py                 # build every notebook
-    python tools/build_notebooks.py 03 05           # only these
+    python tools/build_notebooks.py 03 05 A1        # only these
     python tools/build_notebooks.py --check         # fail if any .ipynb is stale or not canonical
     python tools/build_notebooks.py --stats         # size, slides, typed cells and prose words per notebook
 
@@ -58,6 +58,14 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
+# Numbered lessons (``03_data_loading``) and short appendices (``A1_cpu_tuning``): the
+# tangents a lesson links to, executed and checked like the lessons.
+COURSE_PATTERNS = ("[0-9][0-9]_*", "A[0-9]_*")
+
+
+def course_files(folder: Path, suffix: str) -> list[Path]:
+    """The lessons and appendices in ``folder`` with this suffix, lessons first, in order."""
+    return [path for pattern in COURSE_PATTERNS for path in sorted(folder.glob(pattern + suffix))]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CELL_TIMEOUT_S = 120
 KEPT_CELL_METADATA = ("slideshow", "tags", "jupyter")  # jupyter: source_hidden; the rest is per-machine noise
@@ -290,8 +298,8 @@ def build(source: Path) -> None:
 def check() -> list[str]:
     """Every notebook has a source, matches it cell for cell, and is stored canonically."""
     errors = []
-    sources = {path.stem for path in SOURCES.glob("[0-9][0-9]_*.py")}
-    notebooks = {path.stem for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")}
+    sources = {path.stem for path in course_files(SOURCES, ".py")}
+    notebooks = {path.stem for path in course_files(NOTEBOOKS, ".ipynb")}
     for stem in sorted(sources ^ notebooks):
         errors.append(f"{stem}: has a source or a notebook but not both")
     for stem in sorted(sources & notebooks):
@@ -311,7 +319,7 @@ def check() -> list[str]:
 def print_stats() -> None:
     """One line per stored notebook: what an instructor and a reviewer want to know."""
     print(f"{'notebook':<24} {'KB':>5} {'cells':>5} {'slides':>6} {'sub':>4} {'typed':>6} {'words':>6}")
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+    for path in course_files(NOTEBOOKS, ".ipynb"):
         s = notebook_stats(path)
         print(f"{path.stem:<24} {s['kb']:>5} {s['cells']:>5} {s['slides']:>6} {s['subslides']:>4} "
               f"{s['typed']:>6.0%} {s['words']:>6}")
@@ -330,7 +338,7 @@ def main() -> None:
         errors = check()
         print("\n".join(errors) or "All notebooks are built from their sources and canonical.")
         sys.exit(1 if errors else 0)
-    sources = sorted(SOURCES.glob("[0-9][0-9]_*.py"))
+    sources = course_files(SOURCES, ".py")
     if args.only:
         sources = [path for path in sources if any(path.stem.startswith(name) for name in args.only)]
     for source in sources:
