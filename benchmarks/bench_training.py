@@ -13,9 +13,12 @@ CPU time (user+sys) of the whole process, set-up included:
     +bn-eval     frozen BatchNorm kept in eval mode (leafdl.models.set_train_mode)
     +channels    ... and channels_last memory format
     leafdl-fp32  leafdl.engine.fit in float32, images read from disk every epoch: all of
-                 the above and glibc malloc tuning (leafdl.device.tune_cpu_allocator)
+                 the above, glibc malloc tuning (leafdl.device.tune_cpu_allocator) and the
+                 frozen features of the validation images computed once per stage
+                 (leafdl.frozen_features)
     +memory      ... and each image decoded once and kept in memory (leafdl.memory_data)
-    +bf16        ... and the frozen features in bf16 (leafdl.precision): leafdl's default
+    +bf16        ... and the frozen features in bf16 (leafdl.precision), on a copy with the
+                 BatchNorms folded into the convolutions: leafdl's default
                  (precision="auto") on a CPU with avx512_bf16 or AMX
     bf16-disk    bf16 frozen features, images from disk: the precision lever alone
 

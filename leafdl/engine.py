@@ -49,7 +49,8 @@ from leafdl.config import TrainConfig
 from leafdl.data import DataLoaders
 from leafdl.device import pick_device, tune_cpu_allocator
 from leafdl.models import set_train_mode, unfreeze_last_blocks
-from leafdl.precision import Precision, choose_precision, forward, runs_features_in_bf16
+from leafdl.frozen_features import FrozenFeatures, has_frozen_features
+from leafdl.precision import Precision, choose_precision, runs_features_in_bf16
 
 
 @dataclass
@@ -72,7 +73,7 @@ def run_phase(
     scaler: torch.amp.GradScaler | None = None,
     progress: bool = True,
     description: str = "",
-    bf16_features: bool = False,
+    frozen: FrozenFeatures | None = None,
 ) -> PhaseResult:
     """One pass over ``loader``: a training phase (``phase="train"``) or a validation phase.
 
@@ -85,8 +86,10 @@ def run_phase(
     does. Loss and accuracy are sums over samples divided by the number of samples, so
     a small last batch does not weigh as much as a full one.
 
-    ``amp`` turns on CUDA's float16 autocast; ``bf16_features`` runs the frozen
-    ``model.features`` in bf16 on a CPU (:func:`leafdl.precision.forward`).
+    ``amp`` turns on CUDA's float16 autocast. ``frozen`` (a model whose features are
+    frozen) computes ``model(inputs)`` as :class:`leafdl.frozen_features.FrozenFeatures`
+    does: in bf16 if it was made so, and, in the validation phase, with the features of
+    each batch computed once and remembered for the next epochs.
     """
     training = phase == "train"
     if training and optimizer is None:
@@ -94,13 +97,16 @@ def run_phase(
     memory_format = _memory_format(device)
     total_loss, total_correct, total_samples = 0.0, 0, 0
     batches = tqdm(loader, desc=description or phase, leave=False, disable=not progress, unit="batch")
-    for inputs, labels in batches:
+    for index, (inputs, labels) in enumerate(batches):
         inputs = inputs.to(device, non_blocking=True, memory_format=memory_format)
         labels = labels.to(device, non_blocking=True)
         if training:
             optimizer.zero_grad(set_to_none=True)
         with torch.set_grad_enabled(training), torch.autocast(device.type, enabled=amp):
-            outputs = forward(model, inputs, bf16_features)
+            if frozen is None:
+                outputs = model(inputs)
+            else:   # the validation images are the same every epoch: so are their features
+                outputs = frozen(inputs, key=None if training else index)
             loss = criterion(outputs, labels)
         if training:
             if scaler is not None:
@@ -327,6 +333,7 @@ def fit(
     progress: bool = True,
     on_epoch_end: Callable[[int, History], None] | None = None,
     log: Callable[[str], None] = print,
+    tune_allocator: bool = True,
 ) -> History:
     """Train ``model`` as Train.py does and return the :class:`History`.
 
@@ -346,6 +353,13 @@ def fit(
     Ctrl-C stops cleanly, keeping the best model so far. ``on_epoch_end(epoch, history)``
     is called after each epoch (the notebooks use it to draw live curves).
 
+    On a CPU, ``tune_allocator`` (on by default) calls
+    :func:`leafdl.device.tune_cpu_allocator`, which changes a setting of the whole
+    process: glibc then keeps freed memory for the next batch instead of returning it
+    to the system (a frozen-feature epoch measured markedly faster). Pass ``False`` to
+    leave your process's allocator as it is; ``leafdl train`` says in its output that it
+    tuned it.
+
     Under torchrun (see :mod:`leafdl.distributed`) pass each process its shard
     (:func:`leafdl.distributed.shard_loaders`): the model is wrapped in
     ``DistributedDataParallel`` for each stage, the metrics are summed over all
@@ -356,6 +370,8 @@ def fit(
     run = _Run(model, loaders, config, device, choose_precision(config.precision, device), training_stages(config),
                Path(run_dir) if run_dir is not None and distributed.is_main() else None,
                progress and distributed.is_main(), distributed.main_only(log))
+    if device.type == "cpu" and tune_allocator:
+        tune_cpu_allocator()
     _ready_for_device(model, device)
     if run_dir is not None:
         checkpoint.remove_stale_run_temporaries(run_dir)   # left by a run killed mid-write
@@ -393,12 +409,9 @@ def _arch(model: nn.Module) -> str:
 def _ready_for_device(model: nn.Module, device: torch.device) -> None:
     """Move the model, in the memory layout and with the settings that are fastest there.
 
-    ``channels_last`` makes CPU (and CUDA) convolutions markedly faster; on a CPU the
-    glibc allocator keeps one batch's memory for the next (:func:`tune_cpu_allocator`);
-    on CUDA, cuDNN picks its fastest kernels once for the fixed image size.
+    ``channels_last`` makes CPU (and CUDA) convolutions markedly faster; on CUDA, cuDNN
+    picks its fastest kernels once for the fixed image size.
     """
-    if device.type == "cpu":
-        tune_cpu_allocator()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     model.to(device, memory_format=_memory_format(device))
@@ -433,7 +446,13 @@ class _StageState:
     stopper: EarlyStopping
     scaler: torch.amp.GradScaler | None   # CUDA's mixed precision only
     train_model: nn.Module                # the model, or its DistributedDataParallel wrapper
+    frozen: FrozenFeatures | None         # while the features are all frozen: they run as a fixed function
     is_last: bool                         # the run's last stage
+
+    @property
+    def precision(self) -> str:
+        """What the features run in this stage: what ``metadata.json`` and the history record."""
+        return "bf16" if self.frozen is not None and self.frozen.bf16 else ("cuda-amp" if self.scaler else "fp32")
 
 
 def _start_stage(run: _Run, index: int, continuing: checkpoint.TrainingState | None, best_state: dict) -> _StageState:
@@ -458,7 +477,12 @@ def _start_stage(run: _Run, index: int, continuing: checkpoint.TrainingState | N
                 f"(lr {run.config.backbone_lr:g}); the classifier keeps lr {run.config.lr:g}."
                 + (" The whole model now runs in fp32." if run.precision.bf16_features else ""))
     train_model = distributed.wrap_model(run.model, run.device)   # DDP under torchrun, else the model
-    return _StageState(index, stage, optimizer, scheduler, stopper, scaler, train_model, index == len(run.stages) - 1)
+    # bf16 only while the features are all frozen, and never through a DDP wrapper (its own
+    # forward must run, so that gradients are averaged): fp32 there.
+    frozen = (FrozenFeatures(run.model, bf16=runs_features_in_bf16(train_model, run.precision))
+              if has_frozen_features(run.model) else None)
+    return _StageState(index, stage, optimizer, scheduler, stopper, scaler, train_model, frozen,
+                       index == len(run.stages) - 1)
 
 
 def _epoch(run: _Run, history: History, current: _StageState, stage_epoch: int, best_state: dict) -> dict:
@@ -503,20 +527,18 @@ def _train_and_validate(run: _Run, current: _StageState, epoch: int) -> tuple[Ph
     and the results are summed over every process.
     """
     model, loaders, amp = run.model, run.loaders, run.precision.cuda_amp
-    # bf16 only while the features are all frozen, and never through a DDP wrapper (its own
-    # forward must run, so that gradients are averaged): fp32 there.
-    bf16 = runs_features_in_bf16(current.train_model, run.precision)
+    # Under torchrun the training forward must be DDP's own (it averages the gradients).
+    train_frozen = current.frozen if current.train_model is model else None
     description = f"Epoch {epoch + 1}/{run.total_epochs}"
     seed_epoch(loaders, run.config.seed, epoch)
     set_train_mode(current.train_model)
     train = run_phase(current.train_model, loaders.train, run.criterion, run.device, "train", current.optimizer,
-                      amp, current.scaler, run.progress, f"{description} train", bf16_features=bf16)
+                      amp, current.scaler, run.progress, f"{description} train", train_frozen)
     distributed.broadcast_buffers(model)   # under torchrun: rank 0's BatchNorm statistics
     model.eval()
     valid = run_phase(model, loaders.valid, run.criterion, run.device, "valid", None, amp, None,
-                      run.progress, f"{description} valid", bf16_features=bf16)
-    precision = "bf16" if bf16 else ("cuda-amp" if amp else "fp32")
-    return combine_processes(train, run.device), combine_processes(valid, run.device), precision
+                      run.progress, f"{description} valid", current.frozen)
+    return combine_processes(train, run.device), combine_processes(valid, run.device), current.precision
 
 
 def _metadata(run: _Run, history: History) -> dict:

@@ -25,7 +25,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from leafdl.data import readable_class_name
-from leafdl.precision import forward
+from leafdl.frozen_features import FrozenFeatures
 
 
 # The document's "Overfitting Detection" table: above these gaps, mild and significant overfitting.
@@ -76,14 +76,16 @@ def collect_predictions(model: nn.Module, loader, device: torch.device | str = "
                         bf16_features: bool = False) -> Predictions:
     """Run ``model`` in eval mode over ``loader`` and gather labels, predictions and probabilities.
 
-    ``bf16_features`` runs the frozen features in bf16 as training did
-    (:func:`leafdl.precision.forward`), so the numbers match the run's validation accuracy.
+    ``bf16_features`` runs the features in bf16 as training did
+    (:class:`leafdl.frozen_features.FrozenFeatures`), so the numbers match the run's
+    validation accuracy.
     """
     device = torch.device(device)
     model.eval().to(device)
+    run = FrozenFeatures(model, bf16=True) if bf16_features else model
     labels, probabilities = [], []
     for inputs, batch_labels in tqdm(loader, desc="predict", leave=False, disable=not progress):
-        outputs = forward(model, inputs.to(device), bf16_features)
+        outputs = run(inputs.to(device))
         probabilities.append(torch.softmax(outputs.float(), dim=1).cpu())
         labels.append(batch_labels)
     probs = torch.cat(probabilities).numpy()

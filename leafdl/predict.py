@@ -24,7 +24,8 @@ from leafdl.checkpoint import load_model
 from leafdl.data import DatasetError, check_image, eval_transforms, load_rgb
 from leafdl.errors import OptionError
 from leafdl.models import InputSpec
-from leafdl.precision import choose_precision, forward
+from leafdl.frozen_features import FrozenFeatures
+from leafdl.precision import choose_precision
 
 
 @dataclass
@@ -36,6 +37,10 @@ class Predictor:
     transform: object
     device: torch.device
     bf16_features: bool = False
+
+    def __post_init__(self) -> None:
+        # In bf16 the features run on a copy with folded BatchNorms, made once here.
+        self._run = FrozenFeatures(self.model, bf16=True) if self.bf16_features else self.model
 
     @classmethod
     def from_run(cls, run_dir: str | Path, device: str | torch.device = "cpu",
@@ -62,7 +67,7 @@ class Predictor:
         if reason is not None:
             raise DatasetError(f"Cannot predict {image_path}: {reason}. Pass a JPEG or PNG photo.")
         batch = self.transform(load_rgb(image_path)).unsqueeze(0).to(self.device)
-        return torch.softmax(forward(self.model, batch, self.bf16_features).float(), dim=1)[0].cpu()
+        return torch.softmax(self._run(batch).float(), dim=1)[0].cpu()
 
     def predict(self, image_path: str | Path, top_k: int = 3) -> list[tuple[str, float]]:
         """The ``top_k`` most likely classes for one image, most likely first."""
