@@ -39,7 +39,7 @@ from torchvision import datasets, transforms
 
 from leafdl.errors import LeafdlError, OptionError
 from leafdl.files import remove_stale_temporaries, staging_folder
-from leafdl.memory_data import decode_into_memory
+from leafdl.memory_data import InMemoryImages, memory_plan
 
 if TYPE_CHECKING:
     from leafdl.models import InputSpec
@@ -93,18 +93,25 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def check_image(path: str | Path) -> str | None:
+def check_image(path: str | Path, keep: dict[str, Image.Image] | None = None) -> str | None:
     """Return ``None`` if the file decodes as an image, else a short reason why not.
 
     JPEGs are decoded at reduced size (``Image.draft``), which reads the whole file and
     so finds truncated ones, at a fraction of the cost of a full decode. Images so large
     that Pillow refuses them as a possible "decompression bomb" (over about 179 million
     pixels) are reported too: shrink them before training.
+
+    With ``keep`` (a dict), the image is decoded in full instead (:func:`load_rgb`) and
+    kept there under ``str(path)``: the check and the one decode of a run in one read
+    (:mod:`leafdl.memory_data`).
     """
     path = Path(path)
     try:
         if path.stat().st_size == 0:
             return "empty file (0 bytes)"
+        if keep is not None:
+            keep[str(path)] = load_rgb(path)
+            return None
         with Image.open(path) as image:
             image.draft("RGB", (32, 32))
             image.load()
@@ -217,16 +224,18 @@ def scan_class_folders(
     return scan
 
 
-def check_scanned_images(scan: FolderScan, *, skip_bad: bool = False) -> FolderScan:
+def check_scanned_images(scan: FolderScan, *, skip_bad: bool = False,
+                         keep: dict[str, Image.Image] | None = None) -> FolderScan:
     """Decode every image a listing found (:func:`check_image`) and sort out the bad ones.
 
     Unreadable images are reported together in one :class:`DatasetError` or, with
-    ``skip_bad``, moved from ``scan.images`` to ``scan.bad``. Returns ``scan``.
+    ``skip_bad``, moved from ``scan.images`` to ``scan.bad``. With ``keep``, every good
+    image is decoded in full and kept there. Returns ``scan``.
     """
     for name, files in scan.images.items():
         good = []
         for path in files:
-            reason = check_image(path)
+            reason = check_image(path, keep)
             if reason is None:
                 good.append(path)
             else:
@@ -318,6 +327,7 @@ def split_dataset(
     valid_fraction: float = 0.2,
     seed: int = 42,
     skip_bad: bool = False,
+    scan: FolderScan | None = None,
 ) -> SplitSummary:
     """Copy a class-folder dataset into ``out_dir/train`` and ``out_dir/valid``.
 
@@ -331,11 +341,15 @@ def split_dataset(
       kept and its summary returned (``summary.reused``); anything else is refused;
     * the copies are made in a folder beside ``out_dir`` and renamed into place when
       complete, so an interrupted split (Ctrl-C, a full disk) never looks like a finished one.
+
+    ``scan``, a listing of ``source`` you already made (``scan_class_folders(source,
+    check_images=False)``), saves listing the folder again.
     """
     source, out_dir = Path(source), Path(out_dir)
     _refuse_unsafe_output(source, out_dir)
     _refuse_split_source(source)
-    scan = scan_class_folders(source, check_images=False)
+    if scan is None or scan.root != source:
+        scan = scan_class_folders(source, check_images=False)
     fingerprint = source_fingerprint(scan)
     remove_stale_temporaries(out_dir.parent, (out_dir.name,))
     if out_dir.is_dir() and any(out_dir.iterdir()):
@@ -512,9 +526,13 @@ def image_folder(root: str | Path, transform=None, *, skip_bad: bool = False) ->
     and the mapping is ``dataset.class_to_idx``. Images are opened with
     :func:`load_rgb`, so every sample is RGB.
     """
-    scan = scan_class_folders(root, skip_bad=skip_bad)
+    return _image_folder_of(scan_class_folders(root, skip_bad=skip_bad), transform)
+
+
+def _image_folder_of(scan: FolderScan, transform) -> datasets.ImageFolder:
+    """The ImageFolder of a checked listing: exactly the images the listing kept."""
     good = {str(path) for files in scan.images.values() for path in files}
-    return datasets.ImageFolder(str(root), transform=transform, loader=load_rgb,
+    return datasets.ImageFolder(str(scan.root), transform=transform, loader=load_rgb,
                                 is_valid_file=lambda path: str(path) in good)
 
 
@@ -574,15 +592,24 @@ def build_dataloaders(
         raise DatasetError(
             f"{data_dir} has no train/ and valid/ folders. Split it first: "
             f"leafdl data split {data_dir} {data_dir.parent / (data_dir.name + '-split')}")
-    train_set = image_folder(data_dir / "train", train_transforms(spec, crop_scale_min), skip_bad=skip_bad)
-    valid_set = image_folder(data_dir / "valid", eval_transforms(spec), skip_bad=skip_bad)
-    if train_set.classes != valid_set.classes:
+    train_transform, valid_transform = train_transforms(spec, crop_scale_min), eval_transforms(spec)
+    train_scan = scan_class_folders(data_dir / "train", check_images=False)
+    valid_scan = scan_class_folders(data_dir / "valid", check_images=False)
+    if train_scan.classes != valid_scan.classes:
         raise DatasetError(
-            f"train/ and valid/ in {data_dir} have different classes ({train_set.classes} vs "
-            f"{valid_set.classes}). Re-split the dataset so both hold the same class folders.")
-    loading = "Images are read from disk every epoch."
+            f"train/ and valid/ in {data_dir} have different classes ({train_scan.classes} vs "
+            f"{valid_scan.classes}). Re-split the dataset so both hold the same class folders.")
+    # One pass: each image is read once, to check it and, when the set fits in memory,
+    # to keep it decoded for every epoch.
+    loading, decoded = "Images are read from disk every epoch.", None
     if in_memory:
-        train_set, valid_set, loading = decode_into_memory(train_set, valid_set, spec.size)
+        fits, loading = memory_plan(train_scan, valid_scan, spec.size)
+        decoded = {} if fits else None
+    for scan in (train_scan, valid_scan):
+        check_scanned_images(scan, skip_bad=skip_bad, keep=decoded)
+    train_set, valid_set = _image_folder_of(train_scan, train_transform), _image_folder_of(valid_scan, valid_transform)
+    if decoded is not None:
+        train_set, valid_set = InMemoryImages(train_set, decoded), InMemoryImages(valid_set, decoded, deterministic=True)
     if num_workers is None:
         num_workers = default_num_workers()
     # Workers are started afresh each epoch (not persistent) so that their random

@@ -28,11 +28,11 @@ import torch
 from leafdl import distributed, plots
 from leafdl.config import TrainConfig
 from leafdl.data import DataLoaders, DatasetError, build_dataloaders, is_split_folder, scan_class_folders, split_dataset
-from leafdl.device import describe_device, pick_device
+from leafdl.device import describe_device, pick_device, tune_cpu_allocator
 from leafdl.engine import History, fit
 from leafdl.files import atomic_write
 from leafdl.metrics import Predictions, collect_predictions, interpret_gap
-from leafdl.models import build_model, count_parameters
+from leafdl.models import build_model, count_parameters, input_spec_for, resolve_arch
 from leafdl.precision import Precision, choose_precision, runs_features_in_bf16
 
 SPLIT_SUBFOLDER = "split"
@@ -63,11 +63,11 @@ def prepare_data(data_dir: str | Path, run_dir: str | Path, config: TrainConfig,
         log(f"Using the existing split in {data_dir} (train/ and valid/).")
         return data_dir
     split_dir = run_dir / SPLIT_SUBFOLDER
-    scan = scan_class_folders(data_dir, check_images=False)   # a listing; split_dataset decodes
+    scan = scan_class_folders(data_dir, check_images=False)   # the one listing; split_dataset checks the images
     ignored = scan.ignored()
     log(f"Found {len(scan.classes)} classes, {sum(scan.counts.values())} image files in {data_dir}"
         + (f" (ignored: {ignored})" if ignored else "") + ".")
-    summary = split_dataset(data_dir, split_dir, config.valid_split, config.seed, skip_bad=skip_bad)
+    summary = split_dataset(data_dir, split_dir, config.valid_split, config.seed, skip_bad=skip_bad, scan=scan)
     if summary.reused:
         log(f"Re-using the split in {split_dir}: it was made from these same image files with "
             f"valid {config.valid_split} and random_state={config.seed}.")
@@ -139,20 +139,22 @@ def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: tor
         + (f", {distributed.world_size()} processes" if distributed.world_size() > 1 else ""))
     log(precision.describe() + (" (under torchrun: fp32)" if precision.bf16_features
                                 and distributed.world_size() > 1 else ""))
+    if device.type == "cpu" and tune_cpu_allocator():   # fit() would do it too; here it is said
+        log("Memory: glibc keeps freed memory for the next batch (leafdl.device.tune_cpu_allocator).")
 
     split_dir = shared_split(data_dir, run_dir, config, skip_bad, log)
-    classes = scan_class_folders(split_dir / "train", check_images=False).classes
-    torch.manual_seed(config.seed)  # the new classifier's random start: the same on every run
-    model, spec = build_model(len(classes), arch=config.arch, pretrained=config.pretrained,
-                              freeze=True, img_size=config.img_size, verbose=distributed.is_main())
-    counts = count_parameters(model)
-    log(f"Parameters: {counts.total:,} in all, {counts.trainable:,} trainable. Input: {spec.size} px, "
-        f"normalised with mean {spec.mean} and std {spec.std}.")
-    config = replace(config, arch=model.arch)  # record what "auto" became, so --resume builds the same model
-
+    arch = resolve_arch(config.arch)
+    spec = input_spec_for(arch, config.img_size)   # what the loaders must produce for this backbone
     loaders = build_dataloaders(split_dir, spec, batch_size=config.batch_size, num_workers=config.num_workers,
                                 pin_memory=device.type == "cuda", seed=config.seed, skip_bad=skip_bad,
                                 crop_scale_min=config.crop_scale_min)
+    torch.manual_seed(config.seed)  # the new classifier's random start: the same on every run
+    model, _ = build_model(len(loaders.classes), arch=config.arch, pretrained=config.pretrained,
+                           freeze=True, img_size=config.img_size, verbose=distributed.is_main())
+    counts = count_parameters(model)
+    log(f"Parameters: {counts.total:,} in all, {counts.trainable:,} trainable. Input: {spec.size} px, "
+        f"normalised with mean {spec.mean} and std {spec.std}.")
+    config = replace(config, arch=arch)  # record what "auto" became, so --resume builds the same model
     log(f"Training on {len(loaders.train.dataset)} images, validating on {len(loaders.valid.dataset)}; "
         f"{len(loaders.train)} batches of {config.batch_size} per epoch.")
     log(loaders.loading)
@@ -162,7 +164,7 @@ def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: tor
             f"{config.batch_size} per epoch: {config.batch_size * distributed.world_size()} images per step.")
     history = fit(model, shards, config, device=device, run_dir=run_dir, resume=resume,
                   progress=progress, log=log)
-    title = f"{model.arch} on {Path(data_dir).name}"
+    title = f"{arch} on {Path(data_dir).name}"
     if history.interrupted:
         if history.epochs and distributed.is_main():
             plt.close(plots.plot_history(history, save_to=run_dir / "metrics.png", title=title))

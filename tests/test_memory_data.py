@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+from collections import Counter
+
+import pytest
 import torch
+from PIL import Image
 from torchvision import datasets
 
-from leafdl.data import build_dataloaders, eval_transforms, load_rgb, train_transforms
-from leafdl.memory_data import InMemoryImages, decode_into_memory
+from leafdl import data
+from leafdl.data import DatasetError, build_dataloaders, eval_transforms, load_rgb, scan_class_folders, train_transforms
+from leafdl.memory_data import InMemoryImages, memory_plan
 from leafdl.models import InputSpec
 
 SMALL = InputSpec(size=32, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
@@ -54,10 +60,34 @@ def test_each_file_is_decoded_once_and_training_images_still_vary(demo_split):
 
 
 def test_too_large_a_dataset_stays_on_disk_and_says_so(demo_split):
-    train = datasets.ImageFolder(str(demo_split / "train"), train_transforms(SMALL), loader=load_rgb)
-    valid = datasets.ImageFolder(str(demo_split / "valid"), eval_transforms(SMALL), loader=load_rgb)
-    kept_train, kept_valid, message = decode_into_memory(train, valid, SMALL.size, budget=1_000_000)
-    assert kept_train is train and kept_valid is valid
+    train, valid = (scan_class_folders(demo_split / part, check_images=False) for part in ("train", "valid"))
+    fits, message = memory_plan(train, valid, SMALL.size, budget=1_000_000)
+    assert not fits
     assert "read from disk every epoch" in message and "over the 1 MB memory budget" in message
-    in_memory, _, message = decode_into_memory(train, valid, SMALL.size, budget=100_000_000)
-    assert isinstance(in_memory, InMemoryImages) and "kept in memory" in message
+    fits, message = memory_plan(train, valid, SMALL.size, budget=100_000_000)
+    assert fits and "kept in memory" in message
+
+
+def test_building_the_loaders_reads_each_image_once(demo_split, monkeypatch):
+    """One pass: the check of each file is its one decode, kept for every epoch."""
+    decoded, drafts = Counter(), []
+    monkeypatch.setattr(data, "load_rgb", lambda path: decoded.update([str(path)]) or load_rgb(path))
+    monkeypatch.setattr(Image.Image, "draft", lambda image, *args: drafts.append(image))
+    loaders = build_dataloaders(demo_split, SMALL, batch_size=8, num_workers=0)
+    for _ in loaders.train:   # a whole epoch
+        pass
+    files = len(loaders.train.dataset) + len(loaders.valid.dataset)
+    assert len(decoded) == files and set(decoded.values()) == {1}
+    assert drafts == []   # no separate check pass
+
+
+def test_an_unreadable_image_is_named_before_anything_is_decoded_for_training(demo_split, tmp_path):
+    split = tmp_path / "split"
+    shutil.copytree(demo_split, split)
+    broken = next((split / "valid").rglob("*.jpg"))
+    broken.write_bytes(broken.read_bytes()[:200])   # a truncated JPEG
+    with pytest.raises(DatasetError, match=broken.name):
+        build_dataloaders(split, SMALL, batch_size=8, num_workers=0)
+    loaders = build_dataloaders(split, SMALL, batch_size=8, num_workers=0, skip_bad=True)
+    assert len(loaders.valid.dataset) == len(list((demo_split / "valid").rglob("*.jpg"))) - 1
+    assert loaders.loading.startswith("Images decoded once and kept in memory")

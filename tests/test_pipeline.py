@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import torch
 
+from leafdl import engine, pipeline
 from leafdl.config import TrainConfig
+from leafdl.models import build_model
 from leafdl.pipeline import train_from_folder
 
 CONFIG = dict(epochs=2, img_size=64, batch_size=16, arch="auto", num_workers=0)
@@ -47,3 +50,20 @@ def test_an_existing_split_is_used_as_it_is(demo_split, tmp_path):
     assert f"Using the existing split in {demo_split} (train/ and valid/)." in lines
     assert not (tmp_path / "run" / "split").exists()
     assert len(result.loaders.train.dataset) == len(list((demo_split / "train").rglob("*.jpg")))
+
+
+def test_the_allocator_setting_is_said_and_fit_leaves_it_alone_when_asked(demo_split, tmp_path, monkeypatch):
+    tuned = []
+    monkeypatch.setattr(engine, "tune_cpu_allocator", lambda: tuned.append("fit") or True)
+    monkeypatch.setattr(pipeline, "tune_cpu_allocator", lambda: tuned.append("pipeline") or True)
+    lines = []
+    result = train_from_folder(demo_split, tmp_path / "run", TrainConfig(**CONFIG), device="cpu", progress=False,
+                               log=lines.append)
+    assert tuned == ["pipeline", "fit"]
+    assert any(line.startswith("Memory: glibc keeps freed memory") for line in lines)
+
+    tuned.clear()
+    model, _ = build_model(len(result.loaders.classes), arch="efficientnet_lite0", img_size=64, verbose=False)
+    engine.fit(model, result.loaders, TrainConfig(**{**CONFIG, "epochs": 1}), device=torch.device("cpu"),
+               progress=False, log=lines.append, tune_allocator=False)
+    assert tuned == []
