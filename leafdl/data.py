@@ -473,27 +473,63 @@ def _interpolation(spec: InputSpec) -> transforms.InterpolationMode:
     return transforms.InterpolationMode(spec.interpolation)
 
 
+def augmentation_transforms(
+    size: int,
+    crop_scale_min: float = 0.08,
+    rotation: float = 15,
+    brightness: float = 0.2,
+    contrast: float = 0.2,
+    flip: bool = True,
+    interpolation: str = "bilinear",
+) -> transforms.Compose:
+    """The document's augmentation, with its strengths as arguments: a PIL image in, a PIL image out.
+
+    * ``RandomResizedCrop(size, scale=(crop_scale_min, 1.0))``: cut out a random part
+      holding between ``crop_scale_min`` and 100% of the image's area, resize it to ``size``.
+    * ``RandomHorizontalFlip()``: a mirror image half of the time (if ``flip``).
+    * ``RandomRotation(rotation)``: turn by an angle between ``-rotation`` and ``+rotation`` degrees.
+    * ``ColorJitter(brightness, contrast)``: scale brightness and contrast by a random
+      factor between ``1 - x`` and ``1 + x``; 0 turns one off.
+
+    The defaults are the document's. :func:`train_transforms` adds ``ToTensor`` and
+    ``Normalize``; without them (as here) the result can be shown as a picture.
+
+    Example:
+        >>> augmentation_transforms(128, crop_scale_min=0.5).transforms[0].scale
+        (0.5, 1.0)
+    """
+    if not 0 < crop_scale_min <= 1:
+        raise OptionError(f"crop_scale_min must be a share of the image area in (0, 1], not {crop_scale_min}.")
+    if rotation < 0 or brightness < 0 or contrast < 0:
+        raise OptionError(f"rotation, brightness and contrast must be >= 0 "
+                          f"(got {rotation}, {brightness}, {contrast}); 0 turns one off.")
+    steps: list = [transforms.RandomResizedCrop(size, scale=(crop_scale_min, 1.0),
+                                                interpolation=transforms.InterpolationMode(interpolation))]
+    if flip:
+        steps.append(transforms.RandomHorizontalFlip())
+    steps.append(transforms.RandomRotation(rotation))
+    steps.append(transforms.ColorJitter(brightness=brightness, contrast=contrast))
+    return transforms.Compose(steps)
+
+
 def train_transforms(spec: InputSpec, crop_scale_min: float = 0.08) -> transforms.Compose:
     """The document's training transforms: augmentation, then ToTensor and Normalize.
 
     ``RandomResizedCrop`` (scale), ``RandomHorizontalFlip`` (orientation),
     ``RandomRotation(15)`` (rotation) and ``ColorJitter(0.2, 0.2)`` (lighting) show
-    the model a slightly different leaf every epoch. ``Normalize`` uses the mean and
-    standard deviation the pretrained weights were trained with, which come from the
-    model (``spec``), not from a constant: EfficientNet-Lite0 wants 0.5/0.5, not ImageNet's.
+    the model a slightly different leaf every epoch (:func:`augmentation_transforms`).
+    ``Normalize`` uses the mean and standard deviation the pretrained weights were
+    trained with, which come from the model (``spec``), not from a constant:
+    EfficientNet-Lite0 wants 0.5/0.5, not ImageNet's.
 
     The crop keeps between ``crop_scale_min`` and 100% of the photo's area. The
     document's ``RandomResizedCrop(224)`` uses torchvision's default, 0.08: fine for one
     leaf filling the frame, but on a cluttered field photo an 8% crop may hold no
     diseased leaf at all. Raise it (0.35, say) for such photos.
     """
-    if not 0 < crop_scale_min <= 1:
-        raise OptionError(f"crop_scale_min must be a share of the image area in (0, 1], not {crop_scale_min}.")
+    augment = augmentation_transforms(spec.size, crop_scale_min, interpolation=spec.interpolation)
     return transforms.Compose([
-        transforms.RandomResizedCrop(spec.size, scale=(crop_scale_min, 1.0), interpolation=_interpolation(spec)),
-        transforms.RandomHorizontalFlip(),
-        transforms.RandomRotation(15),
-        transforms.ColorJitter(brightness=0.2, contrast=0.2),
+        *augment.transforms,
         transforms.ToTensor(),
         transforms.Normalize(spec.mean, spec.std),
     ])

@@ -41,17 +41,17 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from tqdm.auto import tqdm
 
 from leafdl.errors import LeafdlError, OptionError
+from leafdl.files import atomic_write, atomic_write_json, remove_stale_temporaries
 
 DEMO_CLASSES: tuple[str, ...] = ("Apple_scab", "Black_rot", "Cedar_apple_rust", "Healthy")
 
@@ -362,14 +362,8 @@ def _place_leaf(rng: np.random.Generator, size: int) -> _Leaf:
     def rotate(u, v):
         return length * (u * cos - v * sin), length * (u * sin + v * cos)
 
-    # Inside the picture with a random margin where it fits, else centred (and cut off a bit).
     xs, ys = rotate(np.concatenate([blade_u, stalk_u]), np.concatenate([blade_v, stalk_v]))
-    shift = []
-    for low, high in ((xs.min(), xs.max()), (ys.min(), ys.max())):
-        slack = size - 4 - (high - low)
-        start = 2 + _between(rng, 0.0, slack) if slack > 0 else (size - (high - low)) / 2
-        shift.append(float(start - low))
-    x0, y0 = shift
+    x0, y0 = _leaf_offset(rng, xs, ys, size)
 
     # The canvas: the leaf's bounding box, clipped to the picture.
     margin = stalk_width * length + 2
@@ -400,9 +394,34 @@ def _place_leaf(rng: np.random.Generator, size: int) -> _Leaf:
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=0)
     alpha = np.asarray(big.reduce(2), dtype=np.float32) * (1 / 255)
 
-    # Leaf coordinates of every canvas pixel: undo the placement and the rotation.
-    dx = np.arange(right - left, dtype=np.float32)[None, :] - x0
-    dy = np.arange(bottom - top, dtype=np.float32)[:, None] - y0
+    u, v, edge = _leaf_coordinates((bottom - top, right - left), (x0, y0), angle, length, bend, half_width)
+    return _Leaf(size, box, alpha, u, v, edge, length, half_width, to_canvas)
+
+
+def _leaf_offset(rng: np.random.Generator, xs: np.ndarray, ys: np.ndarray, size: int) -> tuple[float, float]:
+    """Where to move the leaf's points ``(xs, ys)`` so that it lies in a ``size`` picture.
+
+    Inside the picture with a random margin where it fits, else centred (and cut off a bit).
+    """
+    shift = []
+    for low, high in ((xs.min(), xs.max()), (ys.min(), ys.max())):
+        slack = size - 4 - (high - low)
+        start = 2 + _between(rng, 0.0, slack) if slack > 0 else (size - (high - low)) / 2
+        shift.append(float(start - low))
+    return shift[0], shift[1]
+
+
+def _leaf_coordinates(shape: tuple[int, int], origin: tuple[float, float], angle: float, length: float,
+                      bend: float, half_width: Callable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The leaf coordinates ``u``, ``v`` and ``edge`` (see :class:`_Leaf`) of every canvas pixel.
+
+    ``shape`` is the canvas's (rows, columns); ``origin`` is where the leaf's base lies on
+    it, ``angle`` its direction and ``bend`` the curve of its midrib. This undoes the
+    placement and the rotation of :func:`_place_leaf`.
+    """
+    cos, sin = math.cos(angle), math.sin(angle)
+    dx = np.arange(shape[1], dtype=np.float32)[None, :] - origin[0]
+    dy = np.arange(shape[0], dtype=np.float32)[:, None] - origin[1]
     u = (dx * cos + dy * sin) * (1 / length)
     v = (dy * cos - dx * sin) * (1 / length)
     v -= bend * np.sin(np.pi * np.clip(u, 0.0, 1.0))
@@ -413,7 +432,7 @@ def _place_leaf(rng: np.random.Generator, size: int) -> _Leaf:
     table = np.stack([half_width(steps, -steps), half_width(steps, steps)])
     step = (np.clip(u, 0.0, 1.0) * 1024.0 + 0.5).astype(np.int32)
     edge = np.minimum(np.abs(v) / np.maximum(table[(v > 0).astype(np.int32), step], 1e-3), 1.0)
-    return _Leaf(size, box, alpha, u, v, edge, length, half_width, to_canvas)
+    return u, v, edge
 
 
 # Leaf greens (measured on the reference photos), chosen independently of the disease:
@@ -783,42 +802,54 @@ def make_demo_dataset(
         >>> make_demo_dataset("data/demo", per_class=20, progress=False)
         PosixPath('data/demo')
     """
-    from tqdm.auto import tqdm
-
     out_dir = Path(out_dir)
-    if per_class < 1:
-        raise OptionError(f"per_class must be at least 1, got {per_class}.")
-    if size < 32:
-        raise OptionError(f"size={size} is too small to show a leaf's lesions: use 32 pixels or more (256 is usual).")
-    _check_output_folder(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _check_request(out_dir, per_class, size)
     # The marker goes first, saying "not complete": an interrupted run leaves a folder that
     # may be redrawn, and that nobody mistakes for a finished one.
     marker = {"seed": int(seed), "per_class": int(per_class), "size": int(size), "classes": list(DEMO_CLASSES),
               "version": DRAWING_VERSION, "complete": False}
     _write_marker(out_dir, marker)
-
     with tqdm(total=per_class * len(DEMO_CLASSES), desc="Drawing demo leaves", disable=not progress) as bar:
         for class_index, class_name in enumerate(DEMO_CLASSES):
-            class_dir = out_dir / class_name
-            class_dir.mkdir(exist_ok=True)
-            prefix = FILE_PREFIXES[class_name]
-            written = set()
-            for index in range(per_class):
-                image = draw_leaf(class_name, _image_rng(seed, class_index, index), size)
-                path = class_dir / f"{prefix}_{index:04d}.jpg"
-                partial = path.with_name(path.name + ".partial")
-                image.save(partial, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
-                os.replace(partial, path)  # a file is either complete or absent
-                written.add(path.name)
-                bar.update()
-            # Files left over from a larger or an interrupted run; nothing else is touched.
-            for old in [*class_dir.glob(f"{prefix}_*.jpg"), *class_dir.glob(f"{prefix}_*.jpg.partial")]:
-                if old.name not in written:
-                    old.unlink()
+            _draw_class_folder(out_dir / class_name, class_index, per_class, seed, size, bar.update)
     _write_marker(out_dir, {**marker, "complete": True})
     return out_dir
 
 
+def _check_request(out_dir: Path, per_class: int, size: int) -> None:
+    """Refuse impossible settings, and a folder that holds something other than a demo data set."""
+    if per_class < 1:
+        raise OptionError(f"per_class must be at least 1, got {per_class}.")
+    if size < 32:
+        raise OptionError(f"size={size} is too small to show a leaf's lesions: use 32 pixels or more (256 is usual).")
+    _check_output_folder(out_dir)
+
+
+def _draw_class_folder(class_dir: Path, class_index: int, per_class: int, seed: int, size: int,
+                       drawn: Callable[[], object]) -> None:
+    """Draw one class's ``per_class`` images into ``class_dir``, calling ``drawn()`` after each.
+
+    Each file is written atomically (:func:`leafdl.files.atomic_write`): it is either
+    complete or absent. Images left over from a larger or an interrupted run are removed
+    afterwards; nothing else in the folder is touched.
+    """
+    class_name = DEMO_CLASSES[class_index]
+    prefix = FILE_PREFIXES[class_name]
+    written = set()
+    for index in range(per_class):
+        image = draw_leaf(class_name, _image_rng(seed, class_index, index), size)
+        path = class_dir / f"{prefix}_{index:04d}.jpg"
+        atomic_write(path, lambda temporary: image.save(temporary, format="JPEG", quality=JPEG_QUALITY,
+                                                        subsampling=0))
+        written.add(path.name)
+        drawn()
+    for old in class_dir.glob(f"{prefix}_*.jpg"):
+        if old.name not in written:
+            old.unlink()
+    # Temporaries of a run killed mid-write (leafdl.files' naming; the name may be a pattern).
+    remove_stale_temporaries(class_dir, (f"{prefix}_*.jpg",))
+
+
 def _write_marker(out_dir: Path, marker: dict) -> None:
-    (out_dir / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+    """Write the marker file that describes the data set, atomically."""
+    atomic_write_json(marker, out_dir / MARKER_FILE)

@@ -113,7 +113,8 @@ def remove_stale_temporaries(folder: Path, names: tuple[str, ...]) -> list[Path]
     """Remove temporaries that an earlier, killed run left for the files or folders ``names``.
 
     Only leafdl's own naming is touched: ``.{name}.*.tmp`` files and
-    ``.{name}.leafdl-tmp-*`` folders. Returns what was removed.
+    ``.{name}.leafdl-tmp-*`` folders. A name may be a glob pattern (``scab_*.jpg``)
+    to cover a family of files. Returns what was removed.
     """
     folder = Path(folder)
     if not folder.is_dir():

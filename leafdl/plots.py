@@ -94,10 +94,15 @@ def plot_confusion_matrix(matrix: np.ndarray, classes: Sequence[str], save_to: s
 
 
 def show_images(images: Sequence, titles: Sequence[str] | None = None, columns: int = 4,
-                size: float = 2.4, save_to: str | Path | None = None, suptitle: str = "") -> Figure:
-    """A grid of PIL images, NumPy arrays or (C, H, W) tensors, with optional titles."""
+                size: float = 2.4, save_to: str | Path | None = None, suptitle: str = "",
+                suptitle_size: float | None = None, title_room: float = 0.0) -> Figure:
+    """A grid of PIL images, NumPy arrays or (C, H, W) tensors, with optional titles.
+
+    Each panel is ``size`` inches square; ``title_room`` adds that many inches above the
+    grid for a long ``suptitle``, whose font size is ``suptitle_size`` (None: matplotlib's own).
+    """
     rows = max(1, int(np.ceil(len(images) / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size + title_room), squeeze=False)
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index >= len(images):
@@ -109,7 +114,7 @@ def show_images(images: Sequence, titles: Sequence[str] | None = None, columns: 
         if titles is not None:
             ax.set_title(titles[index], fontsize=9)
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, fontsize=suptitle_size or plt.rcParams["figure.titlesize"])
     return _finish(fig, save_to)
 
 

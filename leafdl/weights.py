@@ -25,19 +25,19 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
 import re
 import threading
 import urllib.error
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 import torch
+from tqdm.auto import tqdm
 
 from leafdl.checkpoint import CheckpointError, safe_torch_load
-from leafdl.errors import LeafdlError
+from leafdl.errors import LeafdlError, WriteFailedError
+from leafdl.files import atomic_write
 
 # torch.hub's convention (torch.hub.HASH_REGEX): a checkpoint's file name carries the first
 # hex digits of its SHA-256, e.g. "mobilenet_v2-7ebf99e0.pth" -> "7ebf99e0".
@@ -127,11 +127,13 @@ def download_weights(
 
     * **never hangs**: the server must answer within ``timeout`` seconds (name lookup
       included), and every later read must deliver data within ``timeout`` seconds;
-    * **atomic**: bytes go to a temporary file beside ``dest``, which is renamed onto
-      ``dest`` (``os.replace``) only when complete and verified, so a crash or Ctrl-C
-      never leaves a half-written checkpoint where torchvision would load it;
-    * **checked**: the file's SHA-256 must start with ``sha256_prefix``. When it is None,
-      the prefix is read from the URL's file name (torch.hub's convention,
+    * **atomic**: bytes go to a temporary file beside ``dest`` that is renamed onto
+      ``dest`` only when complete and verified (:func:`leafdl.files.atomic_write`), so a
+      crash, a dropped connection or Ctrl-C never leaves a half-written checkpoint where
+      torchvision would load it;
+    * **checked**: every byte the server announced (``Content-Length``) must arrive, and
+      the file's SHA-256 must start with ``sha256_prefix``. When it is None, the prefix
+      is read from the URL's file name (torch.hub's convention,
       ``mobilenet_v2-7ebf99e0.pth`` -> ``7ebf99e0``); a name without one is not checked.
 
     On any failure only our own temporary file is removed (``dest`` keeps what it had), and
@@ -141,64 +143,73 @@ def download_weights(
         >>> download_weights("https://download.pytorch.org/models/mobilenet_v2-7ebf99e0.pth",
         ...                  Path("mobilenet_v2-7ebf99e0.pth"))   # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
-
     dest = Path(dest)
     if sha256_prefix is None:
         sha256_prefix = sha256_prefix_from_name(Path(urlsplit(url).path).name)
-    host = urlsplit(url).hostname or url
-
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        # Same folder as dest, so os.replace is a rename on one file system (atomic).
-        temp_path = dest.with_name(f"{dest.name}.{uuid.uuid4().hex}.partial")
-        temp_file = open(temp_path, "xb")  # "x": create, never overwrite someone else's file
-    except OSError as error:
+        atomic_write(dest, lambda temporary: _download_to(url, temporary, dest, sha256_prefix, timeout, progress))
+    except WriteFailedError as error:  # disk full or folder not writable
         raise WeightsUnavailableError(
-            f"Could not write to {dest.parent}: {error}. "
-            "Set the TORCH_HOME environment variable to a folder you can write to."
-        ) from error
-
-    digest = hashlib.sha256()
-    try:
-        with temp_file, open_url(url, timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                      desc=dest.name, disable=not progress) as bar:
-                while chunk := response.read(CHUNK_BYTES):
-                    temp_file.write(chunk)
-                    digest.update(chunk)
-                    bar.update(len(chunk))
-        if sha256_prefix and not digest.hexdigest().startswith(sha256_prefix):
-            raise WeightsUnavailableError(
-                f"The file downloaded from {url} is corrupt: its SHA-256 starts with "
-                f"{digest.hexdigest()[:len(sha256_prefix)]}, expected {sha256_prefix}. "
-                f"Nothing was saved to {dest}. Try again later. {OFFLINE_ADVICE}"
-            )
-        os.replace(temp_path, dest)
-    except urllib.error.HTTPError as error:
-        error.close()  # an HTTPError holds the server's answer open, like a response
-        raise WeightsUnavailableError(
-            f"{host} answered HTTP {error.code} ({error.reason}) for {url}. "
-            f"The weights were looked for at {dest}. {OFFLINE_ADVICE}"
-        ) from error
+            f"{error} To keep the weights elsewhere, set the TORCH_HOME environment variable "
+            "to a folder you can write to.") from error
     except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException) as error:
-        # offline, connection refused, no answer in time, connection dropped mid-way
-        reason = getattr(error, "reason", None) or str(error) or type(error).__name__
-        raise WeightsUnavailableError(
-            f"Could not reach {host}: {reason}. "
-            f"The weights were looked for at {dest}. {OFFLINE_ADVICE}"
-        ) from error
-    except OSError as error:  # disk full, permission denied while writing
+        raise _unreachable(error, url, dest) from error
+    except OSError as error:  # any other failure while writing
         raise WeightsUnavailableError(
             f"Could not save the download to {dest}: {error}. Free some disk space, "
-            "or set the TORCH_HOME environment variable to a folder you can write to."
-        ) from error
-    finally:
-        # After os.replace the temporary file is gone; after any failure (Ctrl-C
-        # included) it is removed here, so no partial file is ever left behind.
-        temp_path.unlink(missing_ok=True)
+            "or set the TORCH_HOME environment variable to a folder you can write to.") from error
     return dest
+
+
+def _download_to(url: str, path: Path, dest: Path, sha256_prefix: str | None, timeout: float,
+                 progress: bool) -> None:
+    """Stream ``url`` into ``path``, then check that it is complete and has the expected hash.
+
+    ``dest`` is where the file will end up: it names the progress bar and the errors.
+    """
+    with open(path, "wb") as file, open_url(url, timeout) as response:
+        expected = int(response.headers.get("Content-Length") or 0) or None
+        received, sha256 = _copy_response(response, file, expected, dest.name, progress)
+    if expected is not None and received != expected:
+        # http.client returns b"" (no error) when a connection drops before the end.
+        raise WeightsUnavailableError(
+            f"The download from {url} stopped after {received:,} of {expected:,} bytes (the connection "
+            f"dropped). Nothing was saved to {dest}. Try again. {OFFLINE_ADVICE}")
+    if sha256_prefix and not sha256.startswith(sha256_prefix):
+        raise WeightsUnavailableError(
+            f"The file downloaded from {url} is corrupt: its SHA-256 starts with "
+            f"{sha256[:len(sha256_prefix)]}, expected {sha256_prefix}. "
+            f"Nothing was saved to {dest}. Try again later. {OFFLINE_ADVICE}")
+
+
+def _copy_response(response, file, total: int | None, label: str, progress: bool) -> tuple[int, str]:
+    """Copy ``response`` into ``file`` chunk by chunk, with a progress bar.
+
+    Returns the number of bytes copied and their SHA-256 (hex), computed on the way.
+    """
+    digest = hashlib.sha256()
+    received = 0
+    with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label, disable=not progress) as bar:
+        while chunk := response.read(CHUNK_BYTES):
+            file.write(chunk)
+            digest.update(chunk)
+            received += len(chunk)
+            bar.update(len(chunk))
+    return received, digest.hexdigest()
+
+
+def _unreachable(error: OSError | http.client.HTTPException, url: str, dest: Path) -> WeightsUnavailableError:
+    """The error to raise when the server could not be reached or refused the file."""
+    host = urlsplit(url).hostname or url
+    if isinstance(error, urllib.error.HTTPError):
+        error.close()  # an HTTPError holds the server's answer open, like a response
+        return WeightsUnavailableError(
+            f"{host} answered HTTP {error.code} ({error.reason}) for {url}. "
+            f"The weights were looked for at {dest}. {OFFLINE_ADVICE}")
+    # offline, connection refused, no answer in time, connection broken mid-way
+    reason = getattr(error, "reason", None) or str(error) or type(error).__name__
+    return WeightsUnavailableError(
+        f"Could not reach {host}: {reason}. The weights were looked for at {dest}. {OFFLINE_ADVICE}")
 
 
 def open_url(url: str, timeout: float):
@@ -279,8 +290,7 @@ def load_state_dict_file(path: Path) -> dict[str, torch.Tensor]:
         raise WeightsUnavailableError(
             f"Could not read the weights file {path}: it may be incomplete or damaged; delete it "
             f"and download it again. ({error})") from error
-    except Exception as error:  # truncated or not a checkpoint at all
+    except OSError as error:  # no permission to read it, or a failing disk
         raise WeightsUnavailableError(
-            f"Could not read the weights file {path}: {error}. "
-            "It may be incomplete or damaged: delete it and download it again."
-        ) from error
+            f"Could not read the weights file {path}: {error}. Check that you may read it, "
+            "or delete it and download it again.") from error

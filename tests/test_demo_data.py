@@ -148,6 +148,43 @@ def test_redraws_its_own_folder_and_keeps_other_files(tmp_path):
     assert json.loads((folder / MARKER_FILE).read_text())["per_class"] == 2
 
 
+def test_ctrl_c_while_writing_leaves_only_whole_images_and_an_incomplete_marker(tmp_path, monkeypatch):
+    folder = tmp_path / "demo"
+    real_save = Image.Image.save
+    saves = []
+
+    def save_then_interrupt(image, path, *args, **kwargs):
+        saves.append(Path(path))
+        if len(saves) == 3:  # half of the third file is on disk: press Ctrl-C
+            Path(path).write_bytes(b"\xff\xd8 half a jpeg")
+            raise KeyboardInterrupt
+        return real_save(image, path, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        make_demo_dataset(folder, per_class=5, progress=False)
+
+    assert saves[2].parent == folder / "Apple_scab" and saves[2].name.endswith(".tmp")  # a temporary was written
+    left = sorted(path.name for path in (folder / "Apple_scab").iterdir())
+    assert left == ["scab_0000.jpg", "scab_0001.jpg"]  # whole images only: no temporary, no half file
+    for name in left:
+        assert read_pixels(folder / "Apple_scab" / name).shape == (256, 256, 3)
+    assert json.loads((folder / MARKER_FILE).read_text())["complete"] is False
+
+
+def test_a_redraw_removes_temporaries_a_killed_run_left(tmp_path):
+    folder = make_demo_dataset(tmp_path / "demo", per_class=2, progress=False)
+    stale = folder / "Healthy" / ".healthy_0005.jpg.k2x9.tmp"   # leafdl.files' naming
+    stale.write_bytes(b"from a run killed with kill -9")
+    mine = folder / "Healthy" / ".notes.tmp"
+    mine.write_text("not leafdl's")
+    make_demo_dataset(folder, per_class=2, progress=False)
+
+    assert not stale.exists()
+    assert mine.read_text() == "not leafdl's"
+    assert json.loads((folder / MARKER_FILE).read_text())["complete"] is True
+
+
 def test_unknown_class_name_is_refused():
     with pytest.raises(ValueError, match="Apple_scab"):
         draw_leaf("Apple_rust", np.random.default_rng(0))

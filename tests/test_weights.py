@@ -110,7 +110,7 @@ def test_download_lands_the_whole_file_atomically(served_dir, tmp_path, monkeypa
         renames.append((Path(src), Path(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr(weights.os, "replace", watching_replace)
+    monkeypatch.setattr(os, "replace", watching_replace)
     result = download_weights(f"{base_url}/{name}", dest, progress=False)
 
     assert result == dest
@@ -156,7 +156,81 @@ def test_failed_download_keeps_an_existing_file(served_dir, tmp_path):
     with pytest.raises(WeightsUnavailableError):
         download_weights(f"{base_url}/plain.bin", dest, sha256_prefix="00000000", progress=False)
     assert dest.read_bytes() == b"the old, good weights"
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.bin", "served"]  # no temporary left
+
+
+@pytest.fixture
+def dropping_server():
+    """A server on 127.0.0.1 that announces 300,000 bytes, sends 1,000 and hangs up; yields its URL."""
+
+    class DroppingHandler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.end_headers()
+            self.wfile.write(PAYLOAD[:1000])
+            self.close_connection = True
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DroppingHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_dropped_connection_leaves_no_partial_file(dropping_server, tmp_path):
+    # No hash in the name, so only the announced length can tell the file is cut short.
+    dest = tmp_path / "cache" / "plain.bin"
+    with pytest.raises(WeightsUnavailableError, match="stopped after 1,000 of 300,000 bytes") as caught:
+        download_weights(f"{dropping_server}/plain.bin", dest, progress=False)
+    assert str(dest) in str(caught.value)
+    assert list(dest.parent.iterdir()) == []
+
+
+def test_ctrl_c_during_a_download_leaves_no_partial_file(served_dir, tmp_path, monkeypatch):
+    folder, base_url = served_dir
+    name = serve_file(folder, "blob", PAYLOAD)
+    dest = tmp_path / "cache" / name
+    monkeypatch.setattr(weights, "CHUNK_BYTES", 10_000)
+    real_open_url = weights.open_url
+    seen_mid_way = []
+
+    def open_then_interrupt(url, timeout):
+        response = real_open_url(url, timeout)
+        real_read, reads = response.read, []
+
+        def read(size):
+            reads.append(size)
+            if len(reads) == 3:  # two chunks are on disk: press Ctrl-C
+                seen_mid_way.extend(path.stat().st_size for path in dest.parent.iterdir())
+                raise KeyboardInterrupt
+            return real_read(size)
+
+        response.read = read
+        return response
+
+    monkeypatch.setattr(weights, "open_url", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        download_weights(f"{base_url}/{name}", dest, progress=False)
+
+    assert len(seen_mid_way) == 1  # a partial file existed when the download was stopped...
+    assert list(dest.parent.iterdir()) == []  # ...and is gone
+
+
+def test_an_unwritable_cache_says_where_and_what_to_do(served_dir, tmp_path):
+    folder, base_url = served_dir
+    name = serve_file(folder, "blob", PAYLOAD)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+
+    with pytest.raises(WeightsUnavailableError, match="TORCH_HOME") as caught:
+        download_weights(f"{base_url}/{name}", blocker / "checkpoints" / name, progress=False)
+    assert "Could not write" in str(caught.value) and str(blocker / "checkpoints" / name) in str(caught.value)
+    assert blocker.read_text() == "a file where the cache folder should be"
 
 
 def test_http_error_is_explained(served_dir, tmp_path):

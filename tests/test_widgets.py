@@ -1,7 +1,8 @@
 """Tests for leafdl.course.widgets: the pure computations behind the sliders, and the sliders themselves.
 
-The scheduler simulation is checked against PyTorch's own ReduceLROnPlateau, epoch by
-epoch; the augmentation pipeline against the parameters the sliders pass in.
+The scheduler trace is checked against PyTorch's own ReduceLROnPlateau, epoch by epoch;
+the augmentation pipeline against the parameters the sliders pass in, and against the
+training transforms it must share with leafdl.data.
 """
 
 from __future__ import annotations
@@ -21,19 +22,23 @@ from leafdl.course.widgets import (
     augment_samples,
     augmentation_explorer,
     augmentation_pipeline,
+    plot_augmentations,
     scheduler_explorer,
     simulate_plateau_schedule,
     trace_plateau_schedule,
 )
+from leafdl.data import train_transforms
+from leafdl.models import InputSpec
 
 # --- ReduceLROnPlateau ------------------------------------------------------------------
 
 
-def torch_plateau_run(metrics, lr, factor, patience, mode):
+def torch_plateau_run(metrics, lr, factor, patience, mode, **settings):
     """Run the real scheduler: the lr of each epoch, and its best / bad-epoch count after each step."""
     parameter = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([parameter], lr=lr)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience,
+                                                           **settings)
     lrs, bests, bad = [], [], []
     for metric in metrics:
         lrs.append(optimizer.param_groups[0]["lr"])
@@ -66,6 +71,26 @@ def test_simulation_matches_torch_reduce_lr_on_plateau(name, factor, patience, m
     # torch resets its counter right after reducing; the trace shows the count that triggered it.
     assert [0 if step.bad_epochs > patience else step.bad_epochs for step in steps] == expected_bad
     assert [step.next_lr for step in steps[:-1]] == [step.lr for step in steps[1:]]
+
+
+def test_threshold_and_min_lr_reach_the_scheduler():
+    metrics = [0.5, 0.504, 0.506, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]  # +0.8% and +0.4%: one beats a 0.5% threshold
+    expected_lrs, _, _ = torch_plateau_run(metrics, 0.001, 0.5, 0, "max", threshold=0.005, min_lr=0.0003)
+    steps = trace_plateau_schedule(metrics, 0.001, 0.5, 0, "max", threshold=0.005, min_lr=0.0003)
+
+    assert [step.lr for step in steps] == expected_lrs
+    assert [step.improved for step in steps[:3]] == [True, True, False]
+    assert min(expected_lrs) == 0.0003  # the floor was reached, and held
+    assert [step.reduced for step in steps].count(True) == 2  # 0.001 -> 0.0005 -> 0.0003, then no more
+
+
+def test_negative_metrics_follow_torch_even_where_equal_counts_as_better():
+    # With a relative threshold, -1.0 "beats" a best of -1.0 in mode max (-1.0 > -1.0001).
+    metrics = [-1.0, -1.0, -1.0, -2.0, -2.0]
+    expected_lrs, expected_bests, _ = torch_plateau_run(metrics, 0.001, 0.5, 1, "max")
+    steps = trace_plateau_schedule(metrics, 0.001, 0.5, 1, "max")
+    assert [step.lr for step in steps] == expected_lrs
+    assert [step.improved for step in steps] == [True, True, True, False, False]
 
 
 def test_patience_three_reduces_on_the_fourth_bad_epoch():
@@ -123,6 +148,39 @@ def test_defaults_are_the_documents_augmentation():
     assert crop.scale == (0.08, 1.0)
     assert list(rotation.degrees) == [-15.0, 15.0]
     assert jitter.brightness == pytest.approx((0.8, 1.2)) and jitter.contrast == pytest.approx((0.8, 1.2))
+
+
+def test_the_preview_draws_what_training_draws(leaf_image):
+    """The sliders show leafdl.data's own augmentation: same steps, same random draws."""
+    spec = InputSpec(64, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), "bilinear")
+    training = transforms.Compose(train_transforms(spec, crop_scale_min=0.3).transforms[:-2])  # no ToTensor, Normalize
+    preview = augmentation_pipeline(crop_scale_min=0.3, size=64)
+
+    assert [type(step) for step in preview.transforms] == [type(step) for step in training.transforms]
+    as_bytes = [[image.tobytes() for image in augment_samples(leaf_image, pipeline, count=3, seed=4)]
+                for pipeline in (preview, training)]
+    assert as_bytes[0] == as_bytes[1]
+
+
+def test_the_crop_check_is_the_librarys(leaf_image):
+    with pytest.raises(ValueError) as from_preview:
+        augmentation_pipeline(crop_scale_min=1.5)
+    with pytest.raises(ValueError) as from_training:
+        train_transforms(InputSpec(64, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), crop_scale_min=1.5)
+    assert str(from_preview.value) == str(from_training.value)
+    assert "crop_scale_min" in str(from_preview.value)
+
+
+def test_the_grid_shows_the_original_then_each_sample_with_its_title(leaf_image):
+    samples = augment_samples(leaf_image, augmentation_pipeline(size=64), count=5, seed=0)
+    fig = plot_augmentations(leaf_image, samples, columns=4, title="five draws")
+
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["original"] + [f"augmented {i}" for i in range(1, 6)]
+    assert len(fig.axes) == 8  # two rows of four; the last two panels stay empty
+    assert fig._suptitle.get_text() == "five draws" and fig._suptitle.get_fontsize() == 10
+    assert list(fig.get_size_inches()) == pytest.approx([8.0, 4.4])  # 2-inch panels, 0.4 inch for the title
+    plt.close(fig)
 
 
 def test_zero_turns_a_transform_off_and_flip_can_be_left_out():

@@ -11,10 +11,15 @@ Each explorer is a thin shell around a plain function that does the real work an
 be tested and reused without a browser:
 
 * :func:`augmentation_pipeline` builds the document's augmentation transforms from the
-  slider values, and :func:`augment_samples` applies them with a fixed seed;
-* :func:`trace_plateau_schedule` replays ``ReduceLROnPlateau``'s rule on a list of
-  metrics, epoch by epoch, and :func:`simulate_plateau_schedule` gives just the learning
-  rates. The tests check them against PyTorch's own scheduler.
+  slider values (:func:`leafdl.data.augmentation_transforms`), and
+  :func:`augment_samples` applies them with a fixed seed;
+* :func:`trace_plateau_schedule` steps PyTorch's own ``ReduceLROnPlateau`` on a list of
+  metrics, epoch by epoch, and records what it did; :func:`simulate_plateau_schedule`
+  gives just the learning rates.
+
+What they show comes from the library: the augmentation is :mod:`leafdl.data`'s, the
+grids are :func:`leafdl.plots.show_images`, the schedule is torch's scheduler. This
+module only adds the sliders.
 
 The sliders redraw only when released (``continuous_update=False``), so dragging one
 does not queue dozens of redraws; each redraw takes well under a second.
@@ -39,7 +44,8 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
-from leafdl.data import load_rgb
+from leafdl.data import augmentation_transforms, load_rgb
+from leafdl.plots import show_images
 
 # --------------------------------------------------------------------------------------
 # Augmentation
@@ -54,34 +60,18 @@ def augmentation_pipeline(
     size: int = 128,
     flip: bool = True,
 ) -> transforms.Compose:
-    """The document's augmentation, with its strengths as arguments (no ToTensor/Normalize).
+    """The document's augmentation with the sliders' strengths: :func:`leafdl.data.augmentation_transforms`.
 
-    * ``RandomResizedCrop(size, scale=(crop_scale_min, 1.0))``: cut out a random part
-      holding between ``crop_scale_min`` and 100% of the image's area, resize it to
-      ``size``. The document's ``RandomResizedCrop(224)`` uses the default 0.08.
-    * ``RandomHorizontalFlip()``: a mirror image half of the time (if ``flip``).
-    * ``RandomRotation(rotation)``: turn by an angle between ``-rotation`` and ``+rotation`` degrees.
-    * ``ColorJitter(brightness, contrast)``: scale brightness and contrast by a random
-      factor between ``1 - x`` and ``1 + x``.
-
-    The result turns a PIL image into another PIL image, ready to be shown.
+    The same steps training uses (``leafdl.data.train_transforms`` adds ToTensor and
+    Normalize after them), at the course's picture size, so the result is a PIL image
+    ready to be shown. Impossible strengths raise a ``ValueError`` that names them.
 
     Example:
         >>> pipeline = augmentation_pipeline(crop_scale_min=0.5, rotation=30)
         >>> pipeline.transforms[0].scale
         (0.5, 1.0)
     """
-    if not 0 < crop_scale_min <= 1:
-        raise ValueError(f"crop_scale_min is a share of the image's area: between 0 and 1, got {crop_scale_min}.")
-    if rotation < 0 or brightness < 0 or contrast < 0:
-        raise ValueError(f"rotation, brightness and contrast must be >= 0 "
-                         f"(got {rotation}, {brightness}, {contrast}); 0 turns one off.")
-    steps: list = [transforms.RandomResizedCrop(size, scale=(crop_scale_min, 1.0))]
-    if flip:
-        steps.append(transforms.RandomHorizontalFlip())
-    steps.append(transforms.RandomRotation(rotation))
-    steps.append(transforms.ColorJitter(brightness=brightness, contrast=contrast))
-    return transforms.Compose(steps)
+    return augmentation_transforms(size, crop_scale_min, rotation, brightness, contrast, flip)
 
 
 def augment_samples(image: Image.Image, transform, count: int = 8, seed: int = 0) -> list[Image.Image]:
@@ -99,7 +89,6 @@ def augment_samples(image: Image.Image, transform, count: int = 8, seed: int = 0
 def _as_image(image: Image.Image | str | Path, longest_side: int) -> Image.Image:
     """A small RGB copy of ``image`` (or of the file it names), so redraws stay quick."""
     if not isinstance(image, Image.Image):
-
         image = load_rgb(image)
     image = image.convert("RGB")
     if max(image.size) > longest_side:
@@ -110,19 +99,10 @@ def _as_image(image: Image.Image | str | Path, longest_side: int) -> Image.Image
 
 def plot_augmentations(image: Image.Image, samples: Sequence[Image.Image], columns: int = 4,
                        title: str = "", size: float = 2.0):
-    """The original image, then the augmented ``samples``, in a grid. Returns the figure."""
-    panels = [image, *samples]
-    rows = math.ceil(len(panels) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size + 0.4), squeeze=False)
-    for index, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if index < len(panels):
-            ax.imshow(panels[index])
-            ax.set_title("original" if index == 0 else f"augmented {index}", fontsize=9)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    """The original image, then the augmented ``samples``, in a grid (:func:`leafdl.plots.show_images`)."""
+    titles = ["original", *(f"augmented {index}" for index in range(1, len(samples) + 1))]
+    return show_images([image, *samples], titles, columns=columns, size=size, suptitle=title,
+                       suptitle_size=10, title_room=0.4)
 
 
 def figure_to_png(fig, dpi: int = 90) -> bytes:
@@ -208,6 +188,16 @@ class PlateauStep:
     next_lr: float
 
 
+def _check_plateau_settings(factor: float, patience: int, mode: str) -> None:
+    """Refuse settings ``ReduceLROnPlateau`` cannot use, with a reason a student can act on."""
+    if not 0 < factor < 1:
+        raise ValueError(f"factor must be between 0 and 1 (the new lr is lr * factor), got {factor}.")
+    if patience < 0:
+        raise ValueError(f"patience counts epochs, so it must be 0 or more, got {patience}.")
+    if mode not in ("max", "min"):
+        raise ValueError(f"mode must be 'max' (higher is better, e.g. accuracy) or 'min' (e.g. loss), got {mode!r}.")
+
+
 def trace_plateau_schedule(
     metrics: Sequence[float],
     lr: float = 0.001,
@@ -217,10 +207,11 @@ def trace_plateau_schedule(
     threshold: float = 1e-4,
     min_lr: float = 0.0,
 ) -> list[PlateauStep]:
-    """Replay ``ReduceLROnPlateau``'s rule on a list of per-epoch metrics.
+    """Run PyTorch's ``ReduceLROnPlateau`` on a list of per-epoch metrics, recording each step.
 
-    The rule, as in ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (its default
-    ``threshold_mode="rel"``, no cooldown):
+    A real scheduler, on an optimizer holding one dummy parameter, is stepped once per
+    metric, as ``fit`` does after each validation phase; each :class:`PlateauStep`
+    records what it saw and did. Its rule (``threshold_mode="rel"``, no cooldown):
 
     1. A metric *improves* on the best so far when it is better by more than a relative
        ``threshold`` (``metric > best * (1 + threshold)`` in ``mode="max"``,
@@ -238,32 +229,22 @@ def trace_plateau_schedule(
         >>> [(step.bad_epochs, step.reduced, step.next_lr) for step in steps]
         [(0, False, 0.001), (0, False, 0.001), (1, False, 0.001), (2, True, 0.0005)]
     """
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must be between 0 and 1 (the new lr is lr * factor), got {factor}.")
-    if patience < 0:
-        raise ValueError(f"patience counts epochs, so it must be 0 or more, got {patience}.")
-    if mode not in ("max", "min"):
-        raise ValueError(f"mode must be 'max' (higher is better, e.g. accuracy) or 'min' (e.g. loss), got {mode!r}.")
-    best = -math.inf if mode == "max" else math.inf
-    bad_epochs = 0
+    _check_plateau_settings(factor, patience, mode)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode=mode, factor=factor, patience=patience, threshold=threshold, min_lr=min_lr)
+    # The scheduler's own comparison (named is_better before torch 2.7, _is_better since).
+    is_better = getattr(scheduler, "_is_better", None) or scheduler.is_better
     steps = []
     for epoch, metric in enumerate(metrics, start=1):
-        metric = float(metric)
-        improved = metric > best * (1 + threshold) if mode == "max" else metric < best * (1 - threshold)
-        if improved:
-            best, bad_epochs = metric, 0
-        else:
-            bad_epochs += 1
-        next_lr = lr
-        reduced = False
-        if bad_epochs > patience:
-            candidate = max(lr * factor, min_lr)
-            if lr - candidate > 1e-8:  # PyTorch's eps: ignore changes too small to matter
-                next_lr, reduced = candidate, True
-        steps.append(PlateauStep(epoch, metric, best, improved, bad_epochs, lr, reduced, next_lr))
-        if bad_epochs > patience:
-            bad_epochs = 0
-        lr = next_lr
+        metric, epoch_lr = float(metric), optimizer.param_groups[0]["lr"]
+        improved = is_better(metric, scheduler.best)
+        # The count including this epoch; torch restarts it at 0 once it exceeds patience.
+        bad_epochs = 0 if improved else scheduler.num_bad_epochs + 1
+        scheduler.step(metric)
+        next_lr = optimizer.param_groups[0]["lr"]
+        steps.append(PlateauStep(epoch, metric, scheduler.best, improved, bad_epochs, epoch_lr,
+                                 next_lr < epoch_lr, next_lr))
     return steps
 
 
