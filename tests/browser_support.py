@@ -1015,7 +1015,7 @@ def rise_url(lab: JupyterLabServer, notebook_path: str) -> str:
 
 
 def check_slides(page, lab: JupyterLabServer, notebook_path: str, screenshot_dir: Path | None = None,
-                 screenshot_prefix: str = "slides", screenshot_count: int = 3) -> DeckReport:
+                 screenshot_prefix: str = "slides", screenshot_count: int = 3, run_a_cell: bool = True) -> DeckReport:
     """Present a notebook with RISE at 1280x720 and step through every slide, like an instructor.
 
     Opens ``/rise/<notebook_path>``, waits for the deck and its kernel (a kernel the
@@ -1026,6 +1026,9 @@ def check_slides(page, lab: JupyterLabServer, notebook_path: str, screenshot_dir
     screen; on the first slide that shows a code cell it runs that cell (click, then
     **Ctrl+Enter**) and waits for it to finish without an error. Screenshots of the
     first ``screenshot_count`` slides go to ``screenshot_dir/<prefix>-1.png`` ...
+
+    With ``run_a_cell=False`` nothing is run: the deck is measured as stored (the
+    outputs of the committed notebook), which is what an instructor sees before running.
     """
     report = DeckReport(notebook_path)
     started = time.monotonic()
@@ -1042,7 +1045,8 @@ def check_slides(page, lab: JupyterLabServer, notebook_path: str, screenshot_dir
         report.total = state["total"]
         for _ in range(4 * report.total + 10):  # a bound: slides plus their fragments
             if state["slide"] and state["slide"] not in {view.slide_id for view in report.slides}:
-                _look_at_slide(page, lab, notebook_path, report, screenshot_dir, screenshot_prefix, screenshot_count)
+                _look_at_slide(page, lab, notebook_path, report, screenshot_dir, screenshot_prefix, screenshot_count,
+                               run_a_cell)
             page.evaluate("() => document.activeElement && document.activeElement.blur()")
             page.keyboard.press("PageDown")
             before = state
@@ -1053,7 +1057,7 @@ def check_slides(page, lab: JupyterLabServer, notebook_path: str, screenshot_dir
                 break  # PageDown on the last slide changes nothing: the deck is done
         if len(report.slides) != report.total:
             report.problems.append(f"stepped through {len(report.slides)} of the deck's {report.total} slides")
-        if report.ran_cell_on is None:
+        if run_a_cell and report.ran_cell_on is None:
             report.problems.append("no slide shows a code cell to run")
         return report
     finally:
@@ -1063,10 +1067,10 @@ def check_slides(page, lab: JupyterLabServer, notebook_path: str, screenshot_dir
 
 
 def _look_at_slide(page, lab: JupyterLabServer, notebook_path: str, report: DeckReport,
-                   screenshot_dir: Path | None, prefix: str, count: int) -> None:
+                   screenshot_dir: Path | None, prefix: str, count: int, run_a_cell: bool = True) -> None:
     """Run the slide's first code cell if none ran yet; then measure the slide; maybe save a screenshot."""
     number = len(report.slides) + 1
-    if report.ran_cell_on is None and page.evaluate(JS_PRESENT_SLIDE)["code_cells"]:
+    if run_a_cell and report.ran_cell_on is None and page.evaluate(JS_PRESENT_SLIDE)["code_cells"]:
         _run_first_code_cell(page, lab, notebook_path, report, number)
     slide = page.evaluate(JS_PRESENT_SLIDE)  # measured after the run: fresh outputs can be taller
     view = SlideView(slide["id"], slide["title"], slide["height"], slide["width"])
