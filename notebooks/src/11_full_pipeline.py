@@ -1,26 +1,22 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 11 · The full pipeline: Train.py end to end
 #
-# The previous notebooks took Train.py apart, one idea at a time. This one puts it back
-# together in plain PyTorch, cell by cell, top to bottom, as the document writes it: the
-# split, the transforms, `ImageFolder` and `DataLoader`, the pretrained backbone with
-# frozen features and a new classifier, Adam, the scheduler, the epoch and phase loop,
-# the best weights, early stopping, saving, the archive and the 2x2 plot. Then it checks
-# that `leafdl.engine.fit` gives *the same numbers* on the same data: the library is the
-# document. Last, the one-command version (`leafdl train`) and the trained model on new
-# photos.
+# The previous notebooks took Train.py apart. This one puts it back together in plain
+# PyTorch, top to bottom as the document writes it, and checks that `leafdl.engine.fit`
+# gives *the same numbers* on the same data. Last, the one-command version
+# (`leafdl train`) and the trained model on new photos.
 #
 # **You will learn**
 #
-# - the whole of Train.py, written out, and what each line does;
+# - the whole of Train.py, written out;
 # - the three things `leafdl`'s loop does beyond the document, and that they are all;
-# - the `leafdl` command line: `leafdl train`, `leafdl predict`, `leafdl export`;
-# - what a run folder holds, and how to use it on new photos and on your own photos.
+# - the command line: `leafdl train`, `leafdl predict`, `leafdl export`;
+# - what a run folder holds, and using it on new photos and your own.
 #
-# **Time:** about 20 minutes to read and run. Follows the document's *Training Pipeline
-# Summary* and *Hyperparameters Summary*.
+# **Time:** about 20 minutes. Follows the document's *Training Pipeline Summary* and
+# *Hyperparameters Summary*.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import copy
 import json
 import os
@@ -48,7 +44,7 @@ leaves = Path(os.path.relpath(leaves))  # a relative path prints the same on eve
 RUNS = Path("../data/runs")
 print("photos in", leaves, "->", sorted(p.name for p in leaves.iterdir() if p.is_dir()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The hyperparameters
 #
 # The document's *Hyperparameters Summary*, as the constants at the top of Train.py:
@@ -62,12 +58,11 @@ print("photos in", leaves, "->", sorted(p.name for p in leaves.iterdir() if p.is
 # | `lr` | 0.001 | Initial learning rate |
 # | `max_patience` | 7 | Early stopping patience |
 #
-# One change, for time: the notebooks train at 128 px instead of 224 (about 3x less
-# computation per image, the same code), on the course's 240 demo leaves. Everything else
-# is the document's value. `SEED` is the document's `random_state=42`, used for every
-# random choice of the run.
+# One change, for time: 128 px instead of 224 (about 3x less computation, the same code),
+# on the 240 demo leaves. `SEED` is the document's `random_state=42`, for every random
+# choice of the run.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 IMG_SIZE = 224          # the document's value ...
 IMG_SIZE = COURSE_IMG_SIZE   # ... 128 here, so that this notebook runs in seconds on a CPU
 B_SIZE = 32
@@ -83,15 +78,14 @@ if RUN.exists():
     shutil.rmtree(RUN)   # start every run of this notebook from an empty folder
 print("image size", IMG_SIZE, "| batch", B_SIZE, "| epochs", EPOCHS, "| lr", lr, "| patience", max_patience)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Load and split the data
 #
-# `train_test_split` with `test_size=0.2, random_state=42`, as in the document, then
-# `shutil.copy` of each photo into `split/train/CLASS/` or `split/valid/CLASS/`.
-# One addition: `stratify=labels` keeps each class's share the same in both sets
-# (notebook 02 shows why).
+# The document's `train_test_split(..., test_size=0.2, random_state=42)`, then `shutil.copy`
+# of each photo into `split/train/CLASS/` or `split/valid/CLASS/`. One addition:
+# `stratify=labels` keeps each class's share the same in both sets (notebook 02).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 imgs = sorted(path for path in leaves.glob("*/*") if path.suffix.lower() in (".jpg", ".jpeg", ".png"))
 labels = [path.parent.name for path in imgs]
 train_imgs, valid_imgs = train_test_split(imgs, test_size=VALID_SPLIT, random_state=SEED, stratify=labels)
@@ -104,19 +98,15 @@ for phase, files in [("train", train_imgs), ("valid", valid_imgs)]:
 print(f"{len(imgs)} photos -> {len(train_imgs)} train, {len(valid_imgs)} valid")
 assert (len(train_imgs), len(valid_imgs)) == (192, 48)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The data pipeline: transforms, ImageFolder, DataLoader
 #
-# **Which normalisation?** A pretrained network must be fed images normalised the way
-# it saw them on ImageNet. The document's MobileNetV2 was trained on images normalised
-# with ImageNet's mean and std. Its weights are downloaded the first time
-# `models.mobilenet_v2(weights=...)` runs, and they are not on every machine (not on the
-# one that built this notebook: it works offline). Where they are missing, leafdl's
-# bundled EfficientNet-Lite0 stands in: a network of the same family (the same
-# `.features`, `.classifier` and `.last_channel`), whose weights ship with leafdl. It was
-# trained in TensorFlow on pixels scaled to [-1, 1], which is mean = std = 0.5.
+# **Which normalisation?** The one the network was trained with. The document's
+# MobileNetV2 saw ImageNet's mean and std; its weights download on first use, so they are
+# not on every machine (not on this offline one). Then leafdl's bundled EfficientNet-Lite0
+# stands in: the same family, trained on pixels scaled to [-1, 1], i.e. mean = std = 0.5.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.weights import mobilenet_v2_weights_available
 
 imagenet_mean = [0.485, 0.456, 0.406]  # RGB channel means
@@ -128,13 +118,12 @@ else:                                  # else the bundled EfficientNet-Lite0, wi
     ARCH, mean, std = "efficientnet_lite0", [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]
 print("backbone:", ARCH, "| mean", mean, "| std", std)
 
-# %% [markdown]
-# What the two normalisations do to a pixel: `ToTensor` gives values in [0, 1], and
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What each normalisation does to a pixel: `ToTensor` gives values in [0, 1], and
 # `(x - mean) / std` maps them to the range each network expects. Feed a network the
-# other one's range and every first-layer activation is shifted and scaled: the
-# pretrained features then describe a different picture.
+# other's range and its pretrained features describe a different picture.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 for name, (m, s) in {"ImageNet (MobileNetV2)": (imagenet_mean, imagenet_std),
                      "0.5 / 0.5 (EfficientNet-Lite0)": ([0.5] * 3, [0.5] * 3)}.items():
     low = [(0 - mu) / sigma for mu, sigma in zip(m, s)]
@@ -143,14 +132,13 @@ for name, (m, s) in {"ImageNet (MobileNetV2)": (imagenet_mean, imagenet_std),
 assert np.allclose([(0 - 0.5) / 0.5, (1 - 0.5) / 0.5], [-1, 1])
 assert round((0 - 0.485) / 0.229, 2) == -2.12 and round((1 - 0.406) / 0.225, 2) == 2.64
 
-# %% [markdown]
-# The transforms, exactly as the document writes them: a random crop resized to
-# `IMG_SIZE` (a different crop of each leaf every epoch: that is the augmentation), then
-# `ToTensor` and `Normalize`. The document shows one `Compose`; the validation images get
-# their own, without anything random: resize, then the centre `IMG_SIZE` square, so the
-# model is judged on the same images every epoch (notebook 03).
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The document's transforms: a random crop resized to `IMG_SIZE` (a different crop every
+# epoch: the augmentation), `ToTensor`, `Normalize`. Validation gets its own `Compose`,
+# with nothing random (resize, centre crop), so every epoch is judged on the same images
+# (notebook 03).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 train_transform = transforms.Compose([
     transforms.RandomResizedCrop(IMG_SIZE),
     transforms.ToTensor(),
@@ -178,22 +166,20 @@ print("classes:", class_names)
 print("one batch:", tuple(inputs.shape), "images,", tuple(targets.shape), "labels")
 assert inputs.shape == (B_SIZE, 3, IMG_SIZE, IMG_SIZE) and valid_dataset.classes == class_names
 
-# %% [markdown]
-# Two choices differ from the document's `DataLoader(dataset, batch_size=32,
-# shuffle=True, num_workers=4)`: `num_workers=0` loads images in the notebook's own
-# process (worker processes cost more than they save on a 2-core machine, and they crash
-# notebooks on Windows and macOS), and a seeded `generator` makes the shuffling
-# repeatable. The validation loader is not shuffled: its order does not matter.
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Two changes to the document's `DataLoader(..., num_workers=4)`: `num_workers=0` (workers
+# cost more than they save on 2 cores, and crash notebooks on Windows and macOS), and a
+# seeded `generator` for repeatable shuffling.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The model: pretrained backbone, frozen features, new classifier
 #
-# The document's three lines. `EfficientNetLite0` (in `leafdl.models`) gives the same
-# `.features`, `.classifier` and `.last_channel` as torchvision's MobileNetV2, so the
-# freezing line and the classifier line are the same for both. We put them in a small
-# function, because section 8 builds the model a second time, from the same seed.
+# The document's three lines. `EfficientNetLite0` (`leafdl.models`) has MobileNetV2's
+# `.features`, `.classifier` and `.last_channel`, so the freezing and classifier lines
+# are the same for both. They sit in a function: section 8 builds the model again, from
+# the same seed.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 from leafdl.models import EfficientNetLite0
 
 
@@ -224,58 +210,53 @@ print({name: f"{count / 1e6:.1f} million" for name, count in feature_counts.item
 assert round(feature_counts["mobilenet_v2"] / 1e6, 1) == 2.2 and round(feature_counts["efficientnet_lite0"] / 1e6, 1) == 3.4
 assert frozen == feature_counts[ARCH]
 
-# %% [markdown]
-# **Why the numbers differ from a MobileNetV2 run.** EfficientNet-Lite0's features have
-# about 3.4 million parameters where MobileNetV2's have 2.2 million; they were trained
-# separately, so the 1280 features they hand the classifier are different numbers, and
-# so are the accuracies and losses of every epoch below. The code, and what it teaches,
-# is the same. (Where MobileNetV2's weights are cached, this notebook trains MobileNetV2
-# instead, with ImageNet's normalisation, and prints its own numbers.)
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Why the numbers differ from a MobileNetV2 run.** EfficientNet-Lite0's features (3.4
+# million parameters; MobileNetV2's: 2.2 million) were trained separately, so every epoch
+# below differs; the code is the same.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Loss, optimizer, scheduler
 #
-# `CrossEntropyLoss` (notebook 05); Adam on the classifier's parameters only, the only
-# ones that learn; `ReduceLROnPlateau` halving the learning rate once the validation
-# accuracy has not improved for more than 3 epochs (`mode="max"`: higher accuracy is
-# better; notebook 07).
+# `CrossEntropyLoss` (notebook 05); Adam on the classifier's parameters, the only ones
+# that learn; `ReduceLROnPlateau` halving the learning rate once the validation accuracy
+# has not improved for more than 3 epochs (`mode="max"`, notebook 07).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 criterion = nn.CrossEntropyLoss()
 optimizer = optim.Adam(model.classifier.parameters(), lr=lr)
 scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The training loop
 #
-# Each epoch is a training phase and a validation phase. In the training phase the model
-# is in `train()` mode, gradients are on, and every batch does `zero_grad`, forward,
-# loss, `backward`, `step`; in the validation phase the model is in `eval()` mode and
-# `torch.set_grad_enabled(False)` skips the gradients. Loss and accuracy are summed over
-# samples and divided by the number of samples. After both phases: the scheduler sees
-# the validation accuracy, a better model is kept (a `deepcopy`: the live `state_dict`
-# keeps changing, notebook 09), and early stopping counts the epochs without improvement
+# Each epoch is a training phase and a validation phase. Training: `train()` mode, and
+# per batch `zero_grad`, forward, loss, `backward`, `step`. Validation: `eval()` mode,
+# and `torch.set_grad_enabled(False)` skips the gradients. Loss and accuracy are summed
+# over samples and divided by their number. After both phases the scheduler sees the
+# validation accuracy, a better model is kept (a `deepcopy`: the live `state_dict` keeps
+# changing, notebook 09), and early stopping counts epochs without improvement
 # (notebook 08).
-#
-# Three things go beyond the document; each is marked `# leafdl:` in the code, and they
-# are exactly what `leafdl`'s `fit` does too (the fourth point is the document's own):
-#
-# 1. **Frozen BatchNorm stays in eval mode** (`keep_frozen_batchnorm_in_eval`). The
-#    document's `model.train()` also switches the frozen features' BatchNorm layers to
-#    training mode, where they normalise with each batch's statistics and overwrite their
-#    ImageNet averages with your leaves' (notebook 06 measures what that costs).
-# 2. **Each epoch is seeded** (`torch.manual_seed` and the loader's generator, from
-#    `SEED` and the epoch number), so that the random crops, the shuffling and the dropout
-#    of epoch 5 are the same in every run, and in a run resumed at epoch 5.
-# 3. **`channels_last` memory layout** for the model and each batch: the same numbers,
-#    stored pixel by pixel rather than channel by channel, which makes a CPU's
-#    convolutions markedly faster.
-# 4. **`tqdm` around each loader**, as the document's *Key Libraries* section does, for a
-#    progress bar (switched off here: `disable=True`). `tqdm.auto` opens the loader once
-#    more when it wraps it, which draws one number from the shuffling generator; both
-#    loops do it, so they shuffle alike.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Three things go beyond the document, each marked `# leafdl:` in the code; `fit` does
+# exactly these too:
+#
+# 1. **Frozen BatchNorm stays in eval mode** (`keep_frozen_batchnorm_in_eval`, below).
+# 2. **Each epoch is seeded**, from `SEED` and the epoch number.
+# 3. **`channels_last` memory layout** for the model and each batch.
+#
+# The document's `tqdm` around each loader is switched off here (`disable=True`).
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Why: (1) `model.train()` also puts the frozen BatchNorm layers in training mode, where
+# they overwrite their ImageNet averages with your leaves' statistics (notebook 06).
+# (2) Epoch 5's crops, shuffling and dropout are then the same in every run, and in a
+# run resumed at epoch 5. (3) The same numbers stored pixel by pixel: a CPU's
+# convolutions run markedly faster. `tqdm.auto` opens the loader once more when it wraps
+# it (one draw from the shuffling generator); both loops do it, so they shuffle alike.
+
+# %% slideshow={"slide_type": "-"}
 def keep_frozen_batchnorm_in_eval(model: nn.Module) -> None:
     """Put every BatchNorm layer whose weights are all frozen back in eval mode."""
     for module in model.modules():
@@ -285,42 +266,54 @@ def keep_frozen_batchnorm_in_eval(model: nn.Module) -> None:
                 module.eval()
 
 
-# %% [markdown]
-# The loop itself. With the document's 10 epochs, 192 training images and a frozen
-# backbone it takes a few seconds per epoch on a CPU.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# One phase: a pass over one loader. The document writes it inside the epoch loop; here
+# it is a function so that each part fits a slide.
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"}
+def run_phase(phase: str) -> tuple[float, float]:
+    """Train or validate for one pass over the phase's loader; return its loss and accuracy."""
+    if phase == "train":
+        model.train()
+        keep_frozen_batchnorm_in_eval(model)                        # leafdl: frozen BatchNorm in eval
+    else:
+        model.eval()
+    running_loss, running_corrects, seen = 0.0, 0, 0
+    for inputs, labels in tqdm(dataloaders[phase], desc=phase, leave=False, disable=True):
+        inputs = inputs.to(DEVICE, memory_format=torch.channels_last)  # leafdl: channels_last
+        labels = labels.to(DEVICE)
+        optimizer.zero_grad()
+        with torch.set_grad_enabled(phase == "train"):
+            outputs = model(inputs)
+            loss = criterion(outputs, labels)
+            if phase == "train":
+                loss.backward()
+                optimizer.step()
+        _, preds = torch.max(outputs, 1)
+        running_loss += loss.item() * inputs.size(0)
+        running_corrects += (preds == labels).sum().item()
+        seen += inputs.size(0)
+    return running_loss / seen, running_corrects / seen
+
+
+# %% slideshow={"slide_type": "-"}
 model = model.to(DEVICE, memory_format=torch.channels_last)            # leafdl: channels_last
 history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [], "lr": []}
 max_acc, count_patience, best_epoch = 0.0, 0, 0
 best_model = copy.deepcopy(model.state_dict())
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The epoch loop. With the document's 10 epochs, 192 training images and a frozen
+# backbone it takes a few seconds per epoch on a CPU.
+
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 for epoch in range(EPOCHS):
     torch.manual_seed(SEED * 1000 + epoch)                              # leafdl: seed each epoch
     generator.manual_seed(SEED * 1000 + epoch)
     for phase in ["train", "valid"]:
-        if phase == "train":
-            model.train()
-            keep_frozen_batchnorm_in_eval(model)                        # leafdl: frozen BatchNorm in eval
-        else:
-            model.eval()
-        running_loss, running_corrects, seen = 0.0, 0, 0
-        for inputs, labels in tqdm(dataloaders[phase], desc=phase, leave=False, disable=True):
-            inputs = inputs.to(DEVICE, memory_format=torch.channels_last)  # leafdl: channels_last
-            labels = labels.to(DEVICE)
-            optimizer.zero_grad()
-            with torch.set_grad_enabled(phase == "train"):
-                outputs = model(inputs)
-                loss = criterion(outputs, labels)
-                if phase == "train":
-                    loss.backward()
-                    optimizer.step()
-            _, preds = torch.max(outputs, 1)
-            running_loss += loss.item() * inputs.size(0)
-            running_corrects += (preds == labels).sum().item()
-            seen += inputs.size(0)
-        history[f"{phase}_loss"].append(running_loss / seen)
-        history[f"{phase}_acc"].append(running_corrects / seen)
+        epoch_loss, epoch_acc = run_phase(phase)
+        history[f"{phase}_loss"].append(epoch_loss)
+        history[f"{phase}_acc"].append(epoch_acc)
 
     e_acc = history["valid_acc"][-1]
     history["lr"].append(optimizer.param_groups[0]["lr"])
@@ -341,14 +334,13 @@ model.load_state_dict(best_model)   # the best model, not the last one
 history["gap"] = [t - v for t, v in zip(history["train_acc"], history["valid_acc"])]
 print(f"best epoch {best_epoch}: valid acc {max_acc:.3f}")
 
-# %% [markdown]
-# What the run did, computed from `history` (a rebuild that changes it stops here):
-# the best validation accuracy is more than 0.1 above the first epoch's, and the gap
-# (`train_acc - valid_acc`) stayed below 0.1, the document's threshold for mild
-# overfitting, in every epoch: a frozen backbone with 5,124 trainable numbers has little
-# room to memorise 192 leaves. (Notebook 10 shows a run that does overfit.)
+# %% [markdown] slideshow={"slide_type": "slide"}
+# What the run did: the best validation accuracy is more than 0.1 above the first
+# epoch's, and the gap (`train_acc - valid_acc`) stayed below 0.1, the document's
+# threshold for mild overfitting, in every epoch: 5,124 trainable numbers cannot
+# memorise 192 leaves.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 epochs_run = len(history["valid_acc"])
 print(f"{epochs_run} epochs; valid acc {history['valid_acc'][0]:.3f} -> best {max_acc:.3f} "
       f"(epoch {best_epoch}); largest gap {max(history['gap']):+.3f}")
@@ -356,15 +348,15 @@ assert max_acc > history["valid_acc"][0] + 0.1
 assert max(history["gap"]) < 0.1
 assert max_acc == max(history["valid_acc"]) and history["valid_acc"][best_epoch - 1] == max_acc
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Save: model, metadata, archive, plot
 #
 # `torch.save` writes the best `state_dict` (numbers only, no code: notebook 09). The
-# metadata JSON records what is needed to use and judge the model later: the classes in
-# their order, the backbone, the input size and normalisation, the hyperparameters and
-# the history. `shutil.make_archive` zips the run folder for sharing.
+# metadata JSON records what using and judging the model needs: the classes in order,
+# the backbone, input size and normalisation, hyperparameters, history.
+# `shutil.make_archive` zips the run folder for sharing.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.save(best_model, RUN / "model.pth")
 metadata = {
     "arch": ARCH,
@@ -378,12 +370,13 @@ metadata = {
 }
 (RUN / "metadata.json").write_text(json.dumps(metadata, indent=2))
 
-# %% [markdown]
-# The document's 2x2 plot: accuracy, loss, learning rate, and the gap.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The document's 2x2 plot: accuracy, loss, learning rate, and the gap (click to show the
+# code).
 
-# %%
+# %% slideshow={"slide_type": "-"} jupyter={"source_hidden": true}
 epochs_axis = range(1, epochs_run + 1)
-fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+fig, axes = plt.subplots(2, 2, figsize=(10, 5.6))
 axes[0, 0].plot(epochs_axis, history["train_acc"], "o-", label="train")
 axes[0, 0].plot(epochs_axis, history["valid_acc"], "o-", label="valid")
 axes[0, 0].set(title="Accuracy", xlabel="epoch", ylim=(0, 1.02))
@@ -401,7 +394,7 @@ fig.tight_layout()
 fig.savefig(RUN / "metrics.png", dpi=100)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 archive = shutil.make_archive(str(RUN), "zip", root_dir=RUN, base_dir=".")
 with zipfile.ZipFile(archive) as zipped:
     names = sorted(name.removeprefix("./") for name in zipped.namelist() if not name.endswith("/"))
@@ -409,24 +402,26 @@ print(Path(archive).name, "holds", len(names), "files, among them:",
       [name for name in names if "/" not in name])
 assert {"model.pth", "metadata.json", "metrics.png"} <= set(names)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # That is the whole of Train.py. Loading it back is the other half (notebook 09): build
 # the same model, `load_state_dict(torch.load(..., weights_only=True))`, and prepare
 # photos with the metadata's size and normalisation.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. The same run with `leafdl.engine.fit`
 #
-# `fit` is this loop, written once and tested. Given the same model (built again with
-# `make_model`, from the same seed), the same loaders and the same settings, it must
-# produce the same history, epoch by epoch. `fit` takes the loaders in a small
-# `DataLoaders` box and the hyperparameters in a `TrainConfig` (the document's table,
-# with the document's defaults). One setting goes beyond the document: `precision`.
-# `leafdl train` runs the frozen features in bfloat16 on a CPU that computes it natively
-# (`--precision auto`, about 1.8x faster there); the loop above computes in float32, as
-# `TrainConfig` does unless asked otherwise. We write `precision="fp32"` to say so.
+# `fit` is this loop, written once and tested. Given the same model (`make_model`, same
+# seed), the same loaders and settings, it must produce the same history, epoch by
+# epoch. It takes the loaders in a `DataLoaders` box and the hyperparameters in a
+# `TrainConfig` (the document's table and defaults), and `precision="fp32"`, as the loop
+# above computes.
 
-# %% tags=["nbval-ignore-output"]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `precision` goes beyond the document: `leafdl train` runs the frozen features in
+# bfloat16 on a CPU that computes it natively (`--precision auto`, about 1.8x faster
+# there). `TrainConfig` computes in float32 unless asked otherwise; we write it to say so.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from leafdl.config import TrainConfig
 from leafdl.data import DataLoaders
 from leafdl.engine import fit
@@ -437,11 +432,11 @@ config = TrainConfig(img_size=IMG_SIZE, batch_size=B_SIZE, epochs=EPOCHS, valid_
 library_history = fit(library_model, DataLoaders(train_loader, valid_loader, class_names), config,
                       device=DEVICE, progress=False)
 
-# %% [markdown]
-# Epoch by epoch, every number agrees. On a CPU they agree to the last digits; on a CUDA
-# GPU some kernels are not bit-for-bit repeatable, so small differences are allowed there.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Epoch by epoch, every number agrees: on a CPU to the last digits; on a CUDA GPU some
+# kernels are not bit-for-bit repeatable, so small differences are allowed there.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 tolerance = 1e-6 if DEVICE.type == "cpu" else 0.05
 for key in ["train_loss", "train_acc", "valid_loss", "valid_acc", "lr", "gap"]:
     difference = np.abs(np.subtract(history[key], getattr(library_history, key))).max()
@@ -453,7 +448,7 @@ weights_difference = max((library_model.state_dict()[name].float() - value.float
 print(f"best epoch: {best_epoch} in both; largest difference between the best weights: {weights_difference:.1e}")
 assert weights_difference <= tolerance
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # So the cells above *are* what `leafdl` runs, and each piece has its `leafdl` home:
 #
 # | Train.py, above | leafdl |
@@ -464,34 +459,33 @@ assert weights_difference <= tolerance
 # | the loop, scheduler, best weights, early stopping (sections 5-6) | `leafdl.engine.fit` |
 # | `torch.save`, metadata JSON (section 7) | written by `fit` with a `run_dir` |
 # | the 2x2 plot, `make_archive` (section 7) | `leafdl.plots.plot_history`, `leafdl export` |
-#
-# `leafdl`'s own training transforms add the document's other augmentations
-# (`RandomHorizontalFlip`, `RandomRotation(15)`, `ColorJitter`, notebook 03), and use
-# bicubic resizing for EfficientNet-Lite0, as it was trained; that is why `leafdl train`
-# below prints other numbers than this section.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `leafdl`'s own training transforms add the document's other augmentations
+# (`RandomHorizontalFlip`, `RandomRotation(15)`, `ColorJitter`, notebook 03) and resize
+# bicubically for EfficientNet-Lite0, as it was trained: so `leafdl train` below prints
+# other numbers.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. The command line: `leafdl train`
 #
-# All of it in one command. Installing leafdl also installs `leafdl` for the terminal:
-# the document's Train.py, with every hyperparameter of its summary table as an option
-# (`leafdl train --help` lists them). In a terminal you would type:
+# All of it in one command. Installing leafdl installs the `leafdl` command: the
+# document's Train.py, with every hyperparameter of its table as an option
+# (`leafdl train --help`). In a terminal:
 #
 # ```
 # leafdl train data/demo-leaves --out runs/demo
 # ```
 #
-# which trains with the document's settings: 224 px, batch size 32, 10 epochs, lr 0.001,
-# patience 7. Here we keep it short, with the notebooks' 128 px and 2 epochs.
-#
-# From a notebook we run the command with a small helper, `run_leafdl`, that prints the
-# command line as you would type it (after a `$`, the terminal's prompt), runs it and
-# shows what it printed. It starts the command through the notebook's own Python
-# (`python -m leafdl.cli` is the same program as `leafdl`), so it works even where the
-# environment's `bin/` folder is not on the `PATH`. In Jupyter you could also type
-# `!leafdl train ...` in a cell: `!` hands a line to the shell.
+# trains with the document's settings: 224 px, batch size 32, 10 epochs, lr 0.001,
+# patience 7. Here: 128 px and 2 epochs.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `run_leafdl` prints the command after `$`, the prompt, and runs it as
+# `python -m leafdl.cli` (the same program) with the notebook's Python, so it works where
+# `bin/` is not on the `PATH`. `!leafdl train ...` in a cell works too.
+
+# %% slideshow={"slide_type": "-"}
 def run_leafdl(*arguments: str) -> None:
     """Run `leafdl ARGUMENTS...` as a terminal would, and print its output."""
     print("$ leafdl", " ".join(arguments))
@@ -501,16 +495,16 @@ def run_leafdl(*arguments: str) -> None:
         raise RuntimeError(f"leafdl stopped with exit status {done.returncode}; see its message above.")
 
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 run_leafdl("train", "../data/demo-leaves", "--out", "../data/runs/11-cli", "--epochs", "2",
            "--img-size", "128", "--arch", "efficientnet_lite0", "--workers", "0", "--quiet")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### The run folder
 #
 # Everything the run produced is in its `--out` folder:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 CLI_RUN = RUNS / "11-cli"
 about = {
     "model.pth": "the best weights (a state_dict)",
@@ -525,20 +519,20 @@ for path in sorted(CLI_RUN.iterdir()):
     name = path.name + ("/" if path.is_dir() else "")
     print(f"{name:<22} {about.get(path.name, '')}")
 
-# %% [markdown]
-# The per-class report (notebook 10 explains how to read it, and the metrics plot):
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The per-class report (notebook 10 explains it, and the metrics plot):
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print((CLI_RUN / "report.txt").read_text())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. Predicting new photos
 #
 # A model is only useful on photos it has never seen. We draw four new demo leaves, one
-# per class, with a random seed the dataset never used, and save them as JPEG files, as a
-# camera would. The file names do not give the answer away; we keep the truth aside.
+# per class, from a seed the dataset never used, and save them as JPEG files, as a camera
+# would.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.demo_data import draw_leaf
 
 new_photos = Path("../data/11-new-photos")
@@ -551,21 +545,20 @@ for number, disease in enumerate(["Black_rot", "Healthy", "Cedar_apple_rust", "A
     truth[photo.name] = disease
 print("saved:", ", ".join(sorted(truth)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **From the command line**, `leafdl predict RUN_DIR IMAGE...` prints the most likely
 # classes of each photo:
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 photos = sorted(new_photos.glob("leaf_*.jpg"))
 run_leafdl("predict", "../data/runs/11-cli", *[p.as_posix() for p in photos], "--top", "2")
 
-# %% [markdown]
-# **From Python**, `leafdl.predict.Predictor` does the same: it rebuilds the model from
-# `metadata.json` and `model.pth`, prepares each photo exactly as the validation images
-# were prepared (resize, centre crop, the backbone's normalisation), and applies softmax
-# to the outputs.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **From Python**, `leafdl.predict.Predictor` rebuilds the model from `metadata.json` and
+# `model.pth`, prepares each photo as the validation images were (resize, centre crop,
+# the backbone's normalisation), and applies softmax to the outputs.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.data import load_rgb, readable_class_name
 from leafdl.plots import show_images
 from leafdl.predict import Predictor
@@ -582,12 +575,12 @@ fig = show_images([load_rgb(p) for p in photos], titles, columns=4, size=2.8,
                   suptitle="New leaves, predicted by the 2-epoch model")
 plt.show()
 
-# %% [markdown]
-# Two epochs at 128 px leave the model unsure of itself: look at the percentages. The
-# model trained by hand in section 6 had up to 10 epochs. The same four photos, through
-# it (its own `valid_transform`, softmax over the outputs):
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Two epochs at 128 px leave the model unsure: look at the percentages. The model of
+# section 6 had up to 10 epochs. The same four photos through it (its `valid_transform`,
+# softmax over the outputs):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 model.eval()
 with torch.no_grad():
     batch = torch.stack([valid_transform(load_rgb(photo)) for photo in photos]).to(DEVICE)
@@ -599,17 +592,16 @@ print(f"mean confidence: {np.mean(cli_confidence):.0%} after 2 epochs (leafdl tr
       f"{confidence.mean().item():.0%} after {best_epoch} (the best epoch of section 6)")
 assert confidence.mean().item() > np.mean(cli_confidence) + 0.1
 
-# %% [markdown]
-# The longer-trained model is markedly surer of its answers. Confidence is not
-# correctness, though: a model can be sure and wrong, which is why the validation
-# accuracy, not the percentages, decides which model to keep.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The longer-trained model is markedly surer. Confidence is not correctness, though: a
+# model can be sure and wrong, so the validation accuracy, not the percentages, decides
+# which model to keep.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. On your own photos
 #
-# **Folder layout.** One folder per class, the images inside, as `ImageFolder` expects
-# (notebook 03). The folder names become the class names, in sorted order. PlantVillage's
-# apple classes, for example:
+# **Folder layout.** One folder per class, as `ImageFolder` expects (notebook 03); the
+# folder names, sorted, become the class names. PlantVillage's apple classes:
 #
 # ```
 # photos/apple/
@@ -619,71 +611,66 @@ assert confidence.mean().item() > np.mean(cli_confidence) + 0.1
 # └── Apple___healthy/            1645 images
 # ```
 #
-# Plots and printouts turn PlantVillage's `Plant___Disease` names into words with
-# `leafdl.data.readable_class_name`:
+# `leafdl.data.readable_class_name` turns `Plant___Disease` names into words:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 for folder in ["Apple___Apple_scab", "Apple___Cedar_apple_rust", "Tomato___Spider_mites Two-spotted_spider_mite"]:
     print(f"{folder:<48} -> {readable_class_name(folder)}")
 
-# %% [markdown]
-# **The commands**, in a terminal, in the environment where leafdl is installed:
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **The commands**, in a terminal where leafdl is installed:
 #
 # | to ... | run |
 # |---|---|
 # | train with the document's settings | `leafdl train photos/apple --out runs/apple` |
-# | use the document's MobileNetV2 | `leafdl weights download` once (needs internet), then `--arch mobilenet_v2` |
-# | leave out unreadable images instead of stopping | `--skip-bad-images` |
-# | use a GPU | nothing: `--device auto` (the default) picks CUDA, then Apple's MPS, then the CPU; `--device cuda:1` picks a GPU |
-# | continue a run that was interrupted | the same command plus `--resume` |
-# | fine-tune the last blocks after the frozen stage (notebook 12) | `--unfreeze 2 --finetune-epochs 5` |
+# | use the document's MobileNetV2 | `leafdl weights download` once (internet), then `--arch mobilenet_v2` |
+# | skip unreadable images | `--skip-bad-images` |
+# | use a GPU | nothing: `--device auto` picks CUDA, MPS, then CPU; or `--device cuda:1` |
+# | continue an interrupted run | the same command plus `--resume` |
+# | fine-tune the last blocks (notebook 12) | `--unfreeze 2 --finetune-epochs 5` |
 # | field photos: the measured recipe (notebook 12) | `--epochs 5 --unfreeze 12 --img-size 320 --crop-scale-min 0.35 --patience 10` |
 # | classify new photos | `leafdl predict runs/apple photo1.jpg photo2.jpg` |
 # | share the model | `leafdl export runs/apple` (writes `runs/apple.zip`: model, metadata, plots) |
-#
-# A few habits that save time with real photos:
-#
-# - **Check the data first.** `leafdl train` opens every image before the first epoch and
-#   lists all the broken ones at once, instead of crashing in the middle of epoch 7. Fix
-#   or delete them, or pass `--skip-bad-images`.
-# - **Start small.** Try `--epochs 2` first to see that everything works, then the full run.
-# - **On a CPU**, `--img-size 160` or `128` makes each epoch two to three times faster, at a
-#   small cost in accuracy. On a GPU keep 224.
-# - **Keep every run.** A new `--out` folder per experiment; the metadata records the
-#   hyperparameters, so you can always tell runs apart.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Habits that save time with real photos:
+#
+# - `leafdl train` opens every image first and lists all broken ones at once.
+# - Start with `--epochs 2`, to see that everything works.
+# - On a CPU, `--img-size 160` or `128` makes epochs two to three times faster, at a small
+#   cost in accuracy. On a GPU keep 224.
+# - One `--out` folder per run; the metadata records the hyperparameters.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Train.py is five steps: split, data pipeline, model, training loop, save and
-#   visualise. Written out in plain PyTorch they are the cells of sections 1 to 7.
-# - `leafdl.engine.fit` runs the same loop, with three additions the document does not
-#   make (frozen BatchNorm kept in eval mode, each epoch seeded, `channels_last`), and
-#   gives the same history on the same data, epoch by epoch.
-# - `leafdl train DATA --out RUN` is the same from a terminal, with the document's
-#   hyperparameters as options; `leafdl predict RUN IMAGES` and the `Predictor` class
-#   use a run on new photos; `leafdl export RUN` zips it for sharing.
-# - Your own photos need only one folder per class; `--skip-bad-images`, `--device` and
-#   `--resume` handle broken files, GPUs and interruptions.
-#
+#   visualise: sections 1 to 7, in plain PyTorch.
+# - `leafdl.engine.fit` runs the same loop, with three additions (frozen BatchNorm in
+#   eval mode, each epoch seeded, `channels_last`), and gives the same history.
+# - `leafdl train DATA --out RUN` does it from a terminal; `leafdl predict` and
+#   `Predictor` use a run on new photos; `leafdl export` zips it.
+# - Your own photos need one folder per class.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1.** You trained on the GPU with
 # `leafdl train photos/apple --out runs/apple --epochs 20 --device cuda`, and the run was
 # interrupted at epoch 12. Write the command that continues it, as a string.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_resume_command
 
 answer = None  # your answer here, e.g. "leafdl train ..."
 check_resume_command(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** With every setting at the document's defaults (`TrainConfig()`:
 # validation share 0.2, batch size 32, 10 epochs), how many optimizer steps does
 # `leafdl train` take on a dataset of 1,000 images, if early stopping never stops it?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_optimizer_steps
 
 answer = None  # your answer here

@@ -1,30 +1,23 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 12 · Beyond the document: fine-tuning, on real field photos
 #
-# The document freezes the whole pretrained feature extractor and trains only the new
-# classifier. That is fast, and on lab photos of one leaf on a plain board it works very
-# well. On **field photos** (leaves among other leaves, soil, hands, sky) it falls short:
-# ImageNet's features were never asked to tell a rust pustule from a speck of dirt. The
-# document's own *Tuning Guidelines* say what to try next. This notebook turns that
-# advice into a recipe and measures it, here, on 240 real photos of bean leaves that ship
-# with leafdl.
+# The document trains only a new classifier on frozen pretrained features: fast, and very
+# good on lab photos of one leaf on a plain board. On **field photos** (leaves among
+# leaves, soil, sky) it falls short. Its *Tuning Guidelines* say what to try next; here
+# that becomes a recipe, measured on 240 real photos of bean leaves shipped with leafdl.
 #
 # **You will learn**
 #
-# - which layers of a pretrained network to unfreeze, and how many parameters that adds;
-# - the two-stage recipe: train the classifier on frozen features first, then unfreeze
-#   the last blocks and train them with a **smaller learning rate** than the classifier
-#   (*discriminative learning rates*);
+# - which layers to unfreeze, and how many parameters that adds;
+# - the two-stage recipe, with a **smaller learning rate** for the backbone;
 # - what happens to BatchNorm when blocks are unfrozen;
-# - why field photos also want larger images and gentler random crops;
-# - how the document's frozen recipe and the field recipe compare on real photos, and
-#   which photos the frozen model gets wrong;
-# - when fine-tuning hurts.
+# - why field photos want larger images and gentler random crops;
+# - how the two recipes compare, and when fine-tuning hurts.
 #
-# **Time:** about 15 minutes to read; the cells train for about a minute of CPU time on
-# a laptop. Goes beyond the document, starting from its **Tuning Guidelines** table (section 13).
+# **Time:** about 15 minutes, plus a minute of training. Starts from the document's
+# **Tuning Guidelines** (section 13).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import shutil
 import time
 from pathlib import Path
@@ -49,29 +42,27 @@ for part, per_class in counts.items():
 assert counts["train"] == {"Angular_leaf_spot": 64, "Bean_rust": 64, "Healthy": 64}
 assert counts["valid"] == {"Angular_leaf_spot": 16, "Bean_rust": 16, "Healthy": 16}
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The field photos
 #
 # `field_data()` copied the photos into `data/field-photos/` and split them 80/20
-# (`random_state=42`) into `data/field-split/`, like `demo_data()` does for the demo
-# leaves. They are 240 smartphone photos from bean fields in Uganda (the **iBeans**
-# dataset of the Makerere AI Lab, MIT licence), 80 per class, downsized to 288 px for the
-# course; `data/field-photos/README.md` says where they come from and how they were made.
+# (`random_state=42`) into `data/field-split/`. They are 240 smartphone photos from bean
+# fields in Uganda (the **iBeans** dataset of the Makerere AI Lab, MIT licence), 80 per
+# class, downsized to 288 px; `data/field-photos/README.md` says how.
 # `leafdl data field OUT_DIR` copies them anywhere. Two of each class:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 examples = [path for name in counts["train"] for path in sorted((photos / name).glob("*.jpg"))[:2]]
 fig = show_images([load_rgb(path) for path in examples],
                   [readable_class_name(path.parent.name) for path in examples], columns=6, size=2.0)
 plt.show()
 
-# %% [markdown]
-# Compare them with the demo leaves: the leaf does not fill the frame, several leaves
-# overlap, the background is soil or other plants, and the light is the sun's. Angular
-# leaf spot (brown, angular patches bounded by veins) and bean rust (small rust-brown
-# pustules) can cover a small part of the picture.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Unlike the demo leaves, the leaf does not fill the frame, leaves overlap, the
+# background is soil or plants. Angular leaf spot (brown patches bounded by veins) and
+# bean rust (small rust-brown pustules) may cover a small part.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The document's tuning guidelines
 #
 # | Problem | Solution |
@@ -82,25 +73,22 @@ plt.show()
 # | Out of memory | Smaller batch size, smaller model |
 #
 # With frozen features, the model can only draw straight lines (one `nn.Linear`) through
-# the 1280 numbers the backbone computes for each image. If those numbers do not separate
-# the classes, no amount of training the classifier will: the *training* accuracy itself
-# stays low. That is underfitting, and the first remedy in the table is to unfreeze layers.
-# Section 5 measures it on the field photos.
+# the backbone's 1280 numbers per image. If they do not separate the classes, no training
+# of the classifier will: the *training* accuracy itself stays low. That is
+# underfitting, and the table's first remedy is to unfreeze layers (measured in section 5).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. What "unfreezing the last N blocks" means
 #
 # `model.features` is a sequence of blocks: a stem, 16 inverted-residual blocks, and a
-# head that outputs 1280 channels (18 children for EfficientNet-Lite0, 19 for MobileNetV2).
-# Early blocks detect edges and colours, useful for any image; late blocks combine them
-# into object parts, tuned to ImageNet's dogs and cars. So we unfreeze **from the end**:
-# the late blocks are the ones that most need to learn about leaves.
+# head that outputs 1280 channels (18 children for EfficientNet-Lite0, 19 for
+# MobileNetV2). Early blocks detect edges and colours, useful for any image; late blocks
+# detect object parts, tuned to ImageNet. So we unfreeze **from the end**.
 #
-# `leafdl.models.unfreeze_last_blocks(model, n)` sets `requires_grad = True` on the
-# parameters of the last `n` children of `model.features`. How many parameters does each
-# choice train, with the 3 classes of the field photos?
+# `leafdl.models.unfreeze_last_blocks(model, n)` sets `requires_grad = True` on the last
+# `n` children of `model.features`. What does each choice train, with 3 classes?
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rows = []
 for n in (0, 1, 4, 8, 12, 18):
     model, spec = build_model(3, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
@@ -115,35 +103,35 @@ trainable = dict((n, t) for n, t, _ in rows)
 assert trainable[0] == 1280 * 3 + 3 and trainable[1] / trainable[0] > 100
 assert 0.95 < rows[4][2] < 1 and rows[5][2] == 1
 
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.bar([str(n) for n, _, _ in rows], [t for _, t, _ in rows], color="tab:green")
 ax.set(xlabel="unfrozen blocks (from the end)", ylabel="trainable parameters", yscale="log",
        title="What each choice trains (EfficientNet-Lite0, 3 classes)")
 plt.show()
 
-# %% [markdown]
-# Unfreezing only the head (`n=1`, a 1x1 convolution to 1280 channels with its BatchNorm)
-# already multiplies the trainable parameters by more than 100. The field recipe's 12
-# blocks are two thirds of the blocks but more than 95% of the parameters: the late
-# blocks are the wide ones. Unfreezing all 18 trains every one of the 3.4 million.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Unfreezing only the head (`n=1`, a 1x1 convolution to 1280 channels and its BatchNorm)
+# multiplies the trainable parameters by more than 100. The field recipe's 12 blocks
+# are two thirds of the blocks but more than 95% of the parameters: the late blocks are
+# the wide ones. All 18 train every one of the 3.4 million.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Two stages, two learning rates
 #
-# The recipe has two stages, run one after the other by `leafdl.engine.fit`:
+# `leafdl.engine.fit` runs the recipe's two stages one after the other:
 #
-# 1. **Frozen stage**: exactly the document's method. The new classifier starts from
-#    random weights; training it first means its large, random early gradients never
-#    reach (and damage) the pretrained blocks.
-# 2. **Fine-tuning stage**: start from the best frozen model, unfreeze the last N blocks,
-#    and train both. The pretrained blocks are already good, so they get a smaller
-#    learning rate (`backbone_lr`, 3e-4 in the field recipe) than the classifier's
-#    (`lr = 1e-3`).
-#
-# Adam takes *parameter groups*, each with its own learning rate. This is what
+# 1. **Frozen stage**: the document's method. Training the random new classifier first
+#    keeps its large early gradients away from the pretrained blocks.
+# 2. **Fine-tuning stage**: from the best frozen model, unfreeze the last N blocks and
+#    train both. The pretrained blocks are already good: they get a smaller learning
+#    rate (`backbone_lr`, 3e-4 here) than the classifier (`lr = 1e-3`).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Adam takes *parameter groups*, each with its own learning rate. What
 # `make_finetune_optimizer` builds for the field recipe's 12 blocks:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 model, spec = build_model(3, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
 config = TrainConfig(lr=1e-3, unfreeze=12, backbone_lr=3e-4)
 unfreeze_last_blocks(model, config.unfreeze)
@@ -152,14 +140,13 @@ for name, group in zip(("backbone (last 12 blocks)", "classifier"), optimizer.pa
     size = sum(p.numel() for p in group["params"])
     print(f"{name:<26} {len(group['params']):>3} tensors {size:>9,} parameters   lr = {group['lr']:g}")
 
-# %% [markdown]
-# **BatchNorm.** Frozen BatchNorm layers keep ImageNet's running statistics
-# (`set_train_mode` leaves them in eval mode; notebook 06 showed why). Once a block is
-# unfrozen, its BatchNorm layers learn too: in training they normalise with the batch's
-# statistics and update their running averages on our leaves. With 12 of 18 blocks
-# unfrozen, the first 6 keep eval mode:
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **BatchNorm.** Frozen BatchNorm layers keep ImageNet's statistics (`set_train_mode`
+# leaves them in eval mode, notebook 06). Unfrozen, they learn: in training they
+# normalise with the batch's statistics and update their averages on our leaves. With 12
+# of 18 blocks unfrozen, the first 6 keep eval mode:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 set_train_mode(model)
 blocks = feature_blocks(model)
 modes = []
@@ -169,25 +156,23 @@ for index, block in enumerate(blocks):
     print(f"features[{index:>2}]  BatchNorm layers in mode: {', '.join(sorted(modes[-1]))}")
 assert modes[:6] == [{"eval"}] * 6 and modes[6:] == [{"train"}] * 12
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Field photos: gentler crops, larger images
 #
-# The document's `RandomResizedCrop(224)` cuts out a random rectangle holding between
-# **8%** and 100% of the photo's area (torchvision's default `scale=(0.08, 1.0)`), then
-# resizes it to 224 px. On a lab photo, where one leaf fills the frame, even a small crop
-# shows leaf. On a field photo the lesions sit on a few leaves among soil, stems and
-# other leaves: a small crop may hold no diseased tissue at all, yet it keeps its
-# "rust" label, and the model is taught to call soil rust. `crop_scale_min` raises the
-# floor; `train_transforms(spec, crop_scale_min=0.35)` builds the same pipeline with
-# `RandomResizedCrop(size, scale=(0.35, 1.0))`. Here are six random crops of one
-# bean-rust photo with each setting, drawn as boxes on the photo:
+# The document's `RandomResizedCrop(224)` cuts out a random rectangle holding **8%** to
+# 100% of the photo's area (torchvision's default `scale=(0.08, 1.0)`), resized to 224
+# px. On a lab photo even a small crop shows leaf. On a field photo a small crop may hold
+# no diseased tissue at all, yet it keeps its "rust" label: the model is taught to call
+# soil rust. `crop_scale_min` raises the floor: `train_transforms(spec,
+# crop_scale_min=0.35)` uses `RandomResizedCrop(size, scale=(0.35, 1.0))`. Six random
+# crops of one bean-rust photo with each setting:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 from matplotlib.patches import Rectangle
 
 photo = load_rgb(sorted((photos / "Bean_rust").glob("*.jpg"))[3])
 torch.manual_seed(0)
-fig, axes = plt.subplots(1, 2, figsize=(8, 4.2))
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
 shares = {}
 for ax, crop_scale_min in zip(axes, (0.08, 0.35)):
     ax.imshow(photo)
@@ -200,40 +185,39 @@ for ax, crop_scale_min in zip(axes, (0.08, 0.35)):
     ax.axis("off")
 plt.tight_layout()
 plt.show()
+
+# %% slideshow={"slide_type": "subslide"}
 for crop_scale_min, share in shares.items():
     print(f"crop_scale_min = {crop_scale_min}: each crop keeps", ", ".join(f"{s:.0%}" for s in share), "of the photo")
 assert all(s >= 0.08 * 0.97 for s in shares[0.08]) and all(s >= 0.35 * 0.97 for s in shares[0.35])
 assert min(shares[0.08]) < 0.2 < min(shares[0.35])
 
-# %% [markdown]
-# With the document's floor, the smallest of these six crops keeps less than a fifth of
-# the photo, a patch that may miss every pustule; with 0.35 every crop keeps at least
-# 35%, and the crops still vary in position and scale. (A larger floor means less
-# variety: on a few hundred photos 0.5 measured worse than 0.35.)
-#
-# **Larger images.** Each training crop is resized to the model's input size, so a lesion
-# keeps more pixels at a larger size. A rust pustule 8 pixels wide in the original 500 px
-# photo:
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# With the document's floor, the smallest of these crops keeps less than a fifth of the
+# photo, a patch that may miss every pustule; with 0.35 every crop keeps at least 35%,
+# and the crops still vary. (More floor means less variety: on a few hundred photos 0.5
+# measured worse than 0.35.)
 
-# %%
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Larger images.** Each crop is resized to the model's input size, so at a larger size
+# a lesion keeps more pixels. A rust pustule 8 pixels wide in a 500 px photo:
+
+# %% slideshow={"slide_type": "-"}
 for size in (COURSE_IMG_SIZE, 192, 224, 320):
     print(f"whole photo resized to {size} px: the pustule is {8 * size / 500:.1f} px wide")
 
-# %% [markdown]
-# The network was pretrained at 224 px, but its convolutions work at any size, and
-# fine-tuning lets it adapt. Each image costs about (size / 224)² times the computation.
-# The full-size field recipe trains at 320 px where the document uses 224 px; the
-# notebooks train at 128 px to stay quick, so below the field recipe uses
-# 1.5 x 128 = 192 px.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Pretrained at 224 px, the convolutions work at any size, and fine-tuning adapts them;
+# each image costs about (size / 224)² times the computation. The full-size
+# recipe trains at 320 px; the notebook's, at 1.5 x 128 = 192 px.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The document's frozen recipe on the field photos
 #
-# The document's method, as the course runs it: frozen features, a new classifier, Adam
-# at 0.001, the document's crops (8-100%), 128 px instead of 224 px, 7 epochs.
-# `train_recipe` trains a fresh pretrained model and prints one line per epoch.
+# Frozen features, a new classifier, Adam at 0.001, crops of 8-100%, 128 px, 7 epochs. `train_recipe` trains a fresh pretrained model and prints
+# one line per epoch.
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 def train_recipe(config, data=split, batch_size=32, seed=0):
     """Train a fresh pretrained EfficientNet-Lite0 with `config`; return the model, its loaders and history."""
     torch.manual_seed(seed)
@@ -252,16 +236,15 @@ frozen_model, frozen_loaders, frozen = train_recipe(
     TrainConfig(epochs=7, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", seed=0))
 assert frozen.best_valid_acc <= 0.75 and max(frozen.train_acc) < 0.85
 
-# %% [markdown]
-# The frozen model gets no more than three photos in four right (best validation
-# accuracy at most 0.75), and, the sign of underfitting, its *training* accuracy stays
-# below 0.85 too: the frozen features do not separate these classes well enough for a
-# straight line to do it.
-#
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The frozen model gets at most three photos in four right (best validation accuracy
+# at most 0.75), and its *training* accuracy stays below 0.85 too: underfitting.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Which photos does it get wrong?** The misclassified validation photos, the most
 # confident mistakes first, with the model's probability for each class:
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 predictions = collect_predictions(frozen_model, frozen_loaders.valid, classes=frozen_loaders.classes,
                                   progress=False)
 samples = frozen_loaders.valid.dataset.samples   # not shuffled: the same order as the predictions
@@ -273,7 +256,9 @@ titles = [f"true: {short[predictions.classes[predictions.labels[i]]]}\n"
           for i in wrong]
 print(f"{len(predictions.misclassified())} of {len(predictions.labels)} validation photos misclassified; "
       f"accuracy {predictions.accuracy:.3f}")
-fig = show_images([load_rgb(samples[i][0]) for i in wrong], titles, columns=6, size=2.1,
+
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
+fig = show_images([load_rgb(samples[i][0]) for i in wrong], titles, columns=6, size=1.8,
                   suptitle="The frozen model's mistakes (most confident first)")
 plt.show()
 assert abs(predictions.accuracy - frozen.best_valid_acc) < 1e-9   # fit() kept the best epoch's weights
@@ -281,33 +266,30 @@ assert len(predictions.misclassified()) >= 12
 confidence = predictions.probabilities[predictions.misclassified()].max(axis=1)
 assert confidence.max() > 0.6 and confidence.min() < 0.6
 
-# %% [markdown]
-# Each title gives the true class, then the model's probability for spot, rust and
-# healthy. Some mistakes are confident (the wrong class gets more than 60%); others split
-# the probability between two classes (the highest is below 60%). Look at each photo: is
-# the diseased leaf one among many, are the lesions small, far away, in shadow? Would
-# *you* get it right at this size?
-# The predictions come from the best epoch's weights (the assertion above checks that
-# their accuracy is the history's best), so this is the model `fit` returns.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Each title: the true class, then the probabilities for spot, rust and healthy. Some
+# mistakes are confident (over 60%), others split (all below 60%). Are the lesions
+# small, far, in shadow? Would *you* get it right? (These are the best epoch's weights,
+# as asserted: the model `fit` returns.)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The field recipe, on the same photos
 #
-# The three changes, scaled to the notebook: **unfreeze the last 12 blocks** after 3
-# frozen epochs, with a backbone learning rate of 3e-4, for 4 more epochs; **gentler
-# crops** (at least 35% of the photo); **larger images**, 192 px instead of 128. Same
-# seed, same split, the same 7 epochs in all.
+# Three changes, scaled to the notebook: **unfreeze the last 12 blocks** after 3 frozen
+# epochs, backbone learning rate 3e-4, for 4 more epochs; **gentler crops** (at least 35%
+# of the photo); **larger images**, 192 px instead of 128. Same seed, same split, 7
+# epochs in all.
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 FIELD_RECIPE = TrainConfig(epochs=3, unfreeze=12, finetune_epochs=4, backbone_lr=3e-4, crop_scale_min=0.35,
                            img_size=192, max_patience=10, arch="efficientnet_lite0", seed=0)
 field_model, field_loaders, field = train_recipe(FIELD_RECIPE)
 assert field.stage == ["frozen"] * 3 + ["finetune"] * 4
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 histories = {"document (frozen, 128 px, crops 8-100%)": frozen,
              "field recipe (12 blocks, 192 px, crops 35-100%)": field}
-fig, (acc_ax, best_ax) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [2, 1]})
+fig, (acc_ax, best_ax) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [2, 1]})
 for (name, history), colour in zip(histories.items(), ("tab:blue", "tab:orange")):
     epochs = range(1, history.epochs + 1)
     acc_ax.plot(epochs, history.valid_acc, "o-", color=colour, label=f"{name}: valid")
@@ -325,6 +307,7 @@ best_ax.set(title="Best validation accuracy", ylim=(0, 1.1))
 plt.tight_layout()
 plt.show()
 
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 gain = field.best_valid_acc - frozen.best_valid_acc
 frozen_stage_best = max(field.valid_acc[:3])
 print(f"best valid acc: frozen {frozen.best_valid_acc:.3f}, field recipe {field.best_valid_acc:.3f} "
@@ -338,29 +321,29 @@ assert field.best_valid_acc >= 0.8 and gain >= 0.12
 assert field.best_epoch > 3 and field.best_valid_acc - frozen_stage_best >= 0.1
 assert field.train_acc[-1] - frozen.train_acc[-1] >= 0.1
 
-# %% [markdown]
-# On these 240 photos, the field recipe's best validation accuracy is at least 0.8 and
-# at least 0.12 above the frozen recipe's (the printed line gives both). The gain comes
-# in the fine-tuning stage: its best epoch is a fine-tuning epoch, at least 0.1 above
-# where its own 3 frozen epochs got. And its training accuracy ends at least 0.1 higher
-# than the frozen run's: the unfrozen blocks let the model fit these photos, which the
-# frozen features could not. Each fine-tuning epoch does more work than a frozen one: the
-# backward pass now runs through the 12 unfrozen blocks, and Adam keeps state for their
-# millions of parameters (the printed seconds per stage show what that costs here).
-#
-# With 48 validation photos each one is worth about 0.021, and this is one seed: the
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# On these 240 photos the field recipe's best validation accuracy is at least 0.8, and
+# at least 0.12 above the frozen recipe's. The gain comes in the fine-tuning stage: its
+# best epoch is a fine-tuning one, at least 0.1 above its own 3 frozen epochs. Its
+# training accuracy ends at least 0.1 higher than the frozen run's: the unfrozen blocks
+# let the model fit these photos.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# A fine-tuning epoch costs more than a frozen one: the backward pass runs through 12
+# blocks, and Adam keeps state for their millions of parameters (the printed seconds per
+# stage). With 48 validation photos each is worth about 0.021, and this is one seed: the
 # assertions leave room for a few photos either way.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. When fine-tuning hurts
 #
-# Fine-tuning moves weights that took ImageNet's 1.3 million photos to learn. Move them
-# too far, with too few photos to learn anything better, and they stop being good
-# features. Let us keep only 8 training photos per class (24 in all) and unfreeze
-# **every** block with a backbone learning rate of 1e-2, ten times the classifier's,
-# after one frozen epoch; against the frozen recipe on the same 24 photos.
+# Fine-tuning moves weights that took ImageNet's 1.3 million photos to learn; moved too
+# far, with too few photos to learn better, they stop being good features. We keep 8
+# training photos per class (24 in all) and unfreeze **every** block with a backbone
+# learning rate of 1e-2, ten times the classifier's, after one frozen epoch; against the
+# frozen recipe on the same 24 photos.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 tiny = Path("../data/12-tiny-field-split")
 if tiny.exists():
     shutil.rmtree(tiny)
@@ -372,7 +355,7 @@ for part, keep in (("train", 8), ("valid", None)):
             shutil.copy(path, target / path.name)
 print("tiny training set:", {d.name: len(list(d.iterdir())) for d in sorted((tiny / "train").iterdir())})
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 tiny_configs = {
     "frozen": TrainConfig(epochs=8, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", seed=0),
     "all unfrozen, backbone lr 1e-2": TrainConfig(epochs=1, unfreeze=18, finetune_epochs=7, backbone_lr=1e-2,
@@ -384,7 +367,7 @@ for name, config in tiny_configs.items():
     print(name)
     tiny_histories[name] = train_recipe(config, data=tiny, batch_size=8)[2]
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 3.6))
 for name, history in tiny_histories.items():
     epochs = range(1, history.epochs + 1)
@@ -399,6 +382,7 @@ for ax in (loss_ax, acc_ax):
 plt.tight_layout()
 plt.show()
 
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 aggressive, calm = tiny_histories["all unfrozen, backbone lr 1e-2"], tiny_histories["frozen"]
 jump = max(aggressive.valid_loss[1:]) / aggressive.valid_loss[0]
 print(f"all unfrozen: valid loss {aggressive.valid_loss[0]:.2f} after the frozen epoch, "
@@ -408,29 +392,29 @@ print(f"best valid acc: frozen {calm.best_valid_acc:.3f}, all unfrozen {aggressi
 assert jump > 2 and max(aggressive.valid_loss[1:]) > max(2, 2 * max(calm.valid_loss))
 assert aggressive.best_valid_acc <= calm.best_valid_acc
 
-# %% [markdown]
-# The harm shows first in the **validation loss**: after unfreezing it jumps to more
-# than twice its value after the frozen epoch, and more than twice the frozen run's
-# highest, while the frozen run's loss stays low. The large steps scramble the pretrained
-# features, and 24 photos are far too few to learn new ones. A mean cross-entropy above 2
-# means the true class gets, on a geometric average, less than e⁻² ≈ 14% probability:
-# the model is confidently wrong. Its best validation accuracy does not pass the frozen
-# run's.
-# The remedies are the ones in the document's table and in the field recipe: unfreeze
-# fewer blocks, a smaller `backbone_lr`, keep early stopping, or get more photos.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The harm shows in the **validation loss**: after unfreezing it jumps to more than twice
+# its value after the frozen epoch, and twice the frozen run's highest: the large steps
+# scramble the features, and 24 photos cannot teach new ones. Its best validation
+# accuracy does not pass the frozen run's.
 #
 # **A rule of thumb.** Start frozen (the document's method). If training accuracy stays
-# low, unfreeze the last few blocks with a learning rate about three to ten times smaller
-# than the classifier's. Unfreeze more only with more data, and watch the validation
-# loss and the gap.
+# low, unfreeze the last few blocks with a learning rate three to ten times smaller than
+# the classifier's. Unfreeze more only with more data; watch the validation loss and the
+# gap.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# A mean cross-entropy above 2 means the true class gets, on a geometric average, less
+# than e⁻² ≈ 14% probability: confidently wrong. The remedies are the table's and the
+# field recipe's: fewer unfrozen blocks, a smaller `backbone_lr`, early stopping, more
+# photos.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. The full-size recipe, on the command line
 #
-# The recipe is a few options of `leafdl train`; every option is recorded in
-# `metadata.json`, and the run is resumable in either stage (the same command plus
-# `--resume`; leafdl refuses to resume with other settings and says which differ). At
-# full size, on the field photos:
+# The recipe is a few options of `leafdl train`, recorded in `metadata.json`; the run is
+# resumable in either stage (the same command plus `--resume`; other settings are refused
+# by name). At full size, on the field photos:
 #
 # ```bash
 # leafdl data field data/field-photos
@@ -438,77 +422,64 @@ assert aggressive.best_valid_acc <= calm.best_valid_acc
 #     --epochs 5 --unfreeze 12 --img-size 320 --crop-scale-min 0.35 --patience 10
 # ```
 #
-# `--finetune-epochs 20` (an upper bound: early stopping ends the stage when it has not
-# improved for `--patience` epochs) and `--backbone-lr 3e-4` are the defaults. Without
-# `--unfreeze`, `leafdl train` runs the document's frozen method, with the document's
-# 224 px and 8% crops.
-#
-# These are the numbers `benchmarks/bench_finetune.py` measured at full size on the
-# same 240 photos in their original 500 px form, on a 2-core CPU, not in this notebook:
-# 48 validation photos; the first and last recipes trained three times (seeds 42, 1 and 2)
-# on the same split, with the mean best validation accuracy and its range in brackets;
-# the others once (seed 42).
-#
-# | recipe (benchmark, 500 px originals) | epochs run | best validation accuracy | time |
-# |---|---|---|---|
-# | frozen features (the document): 224 px, crops of 8-100% | 10 | 0.701 (0.688-0.708) | 23-25 s |
-# | frozen features, 320 px, crops of 35-100% | 10 | 0.750 | 54 s |
-# | the last 8 blocks unfrozen, 224 px, crops of 8-100%, patience 7 | 5 + 12 | 0.875 | 66 s |
-# | the field recipe, but at 224 px | 5 + 20 | 0.938 | 98 s |
-# | **the field recipe**: the last 12 blocks unfrozen, 320 px, crops of 35-100%, patience 10 | 5 + 18-20 | **0.944 (0.938-0.958)** | 150-185 s |
-#
-# On the 288 px copies that ship with leafdl (the ones this notebook trains on), the same
-# benchmark measured, once (seed 42), on a shared 2-core machine: frozen features 0.729
-# (34 s of CPU time), the field recipe 0.917 after 5 + 19 epochs (269 s of CPU time).
-# One photo is worth 0.021: the copies score within two photos of the originals.
-#
-# Frozen features alone gained little from the larger images there (0.750): the backbone
-# has to learn too. And patience: fine-tuning improves in small steps, with plateaus of
-# several epochs, so the recipe lets early stopping wait 10 epochs instead of the
-# document's 7 (with 7, one of the three seeds stopped at 0.917).
+# `--finetune-epochs 20` (an upper bound for early stopping) and `--backbone-lr 3e-4` are
+# the defaults. Without `--unfreeze`, `leafdl train` runs the document's frozen method.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Measured by `benchmarks/bench_finetune.py` (not here) on the same photos as 500 px
+# originals, 2-core CPU; first and last rows: seeds 42, 1, 2 (mean, range), others 42:
+#
+# | recipe (500 px originals) | epochs run | best valid acc | time |
+# |---|---|---|---|
+# | frozen (the document): 224 px, crops 8-100% | 10 | 0.701 (0.688-0.708) | 23-25 s |
+# | frozen, 320 px, crops 35-100% | 10 | 0.750 | 54 s |
+# | last 8 blocks unfrozen, 224 px, crops 8-100%, patience 7 | 5 + 12 | 0.875 | 66 s |
+# | the field recipe, but at 224 px | 5 + 20 | 0.938 | 98 s |
+# | **field recipe**: last 12 blocks, 320 px, crops 35-100%, patience 10 | 5 + 18-20 | **0.944 (0.938-0.958)** | 150-185 s |
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# On the 288 px copies shipped with leafdl, the same benchmark (seed 42, a shared 2-core
+# machine): frozen 0.729 (34 s of CPU time), field recipe 0.917 after 5 + 19 epochs (269
+# s of CPU time), within two photos of the originals. Frozen features gained little from
+# larger images (0.750): the backbone has to learn too. Fine-tuning improves in small
+# steps with plateaus, so the recipe's patience is 10, not the document's 7 (with 7, one
+# seed stopped at 0.917).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - Frozen features train only the classifier: fast, and enough when the pretrained
-#   features already separate your classes. On the field photos, training accuracy
-#   itself stays low: underfitting.
-# - Fine-tuning unfreezes the **last** N blocks (`unfreeze_last_blocks`), after a frozen
-#   stage, with a smaller learning rate for the backbone than for the classifier
-#   (parameter groups in Adam).
-# - Unfrozen BatchNorm layers learn their statistics; frozen ones keep ImageNet's.
-# - Field photos also want training crops that keep enough of the photo
-#   (`crop_scale_min=0.35`) and larger images so that small lesions survive.
-# - Measured here, on 240 real photos: the field recipe beats the frozen recipe by at
-#   least 0.12 in validation accuracy; it costs time per epoch and risks overfitting on
-#   tiny data: watch the gap.
-# - `leafdl train --epochs 5 --unfreeze 12 --img-size 320 --crop-scale-min 0.35 --patience 10`
-#   runs the field recipe at full size.
+# - Frozen features are fast, and enough when they separate your classes; on field
+#   photos training accuracy stays low: underfitting.
+# - Fine-tuning unfreezes the **last** N blocks after a frozen stage, with a smaller
+#   backbone learning rate (parameter groups in Adam); their BatchNorm layers learn too.
+# - Field photos want gentler crops (`crop_scale_min=0.35`) and larger images.
+# - Measured here: the field recipe beats the frozen one by at least 0.12; it costs time
+#   per epoch and, on tiny data, can destroy the features.
 #
-# **Try it:** change `FIELD_RECIPE` in section 6 (fewer unfrozen blocks, `crop_scale_min=0.08`,
-# `img_size=128`) and run the comparison again: which change matters most?
+# **Try it:** change `FIELD_RECIPE` in section 6 (fewer blocks, `crop_scale_min=0.08`,
+# `img_size=128`): which change matters most?
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Count what you train.** With EfficientNet-Lite0 and **4** classes (the demo
 # leaves), how many parameters are trainable after `unfreeze_last_blocks(model, 2)`?
 # Compute it with `count_parameters`.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_trainable_after_unfreezing
 
 answer = None  # your answer here
 check_trainable_after_unfreezing(answer)
 
-# %% [markdown]
-# **2. Write the second stage's optimizer.** Complete `finetune_optimizer`: it gets a
-# model whose features are frozen (as `build_model` returns it), makes the **last**
-# `n_blocks` children of `model.features` trainable, and returns an `Adam` in which those
-# blocks learn at `backbone_lr` and the classifier at `head_lr`. Use only PyTorch (no
-# `leafdl`). The check runs it on a real EfficientNet-Lite0, twice, with different numbers.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **2. Write the second stage's optimizer.** Complete `finetune_optimizer`: given a model
+# with frozen features (as `build_model` returns it), it makes the **last** `n_blocks`
+# children of `model.features` trainable and returns an `Adam` in which they learn at
+# `backbone_lr` and the classifier at `head_lr`. Only PyTorch, no `leafdl`. The check
+# runs it on a real EfficientNet-Lite0, twice, with different numbers.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 import torch
 
 from leafdl.course.exercises import check_finetune_optimizer
@@ -521,12 +492,12 @@ def finetune_optimizer(model, n_blocks, backbone_lr, head_lr):
 check_finetune_optimizer(finetune_optimizer)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **3. The smallest crop.** The field photos are 288 x 288 px. With the document's
 # `RandomResizedCrop` (`crop_scale_min = 0.08`), how many pixels wide is a *square* crop
 # holding the smallest allowed share of one photo's area?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_smallest_crop_side
 
 answer = None  # your answer here
