@@ -51,8 +51,9 @@ RUNS = Path("../data/runs")
 # the same sum, divided by N: the average. Each optimizer takes that same step, so the
 # copies stay identical without ever sending the weights themselves.
 
-# %% slideshow={"slide_type": "subslide"} jupyter={"source_hidden": true}
+# %% slideshow={"slide_type": "skip"}
 def draw_data_parallelism(processes: int = 4):
+    """The picture of data parallelism below: N processes, their shards, and the all-reduce."""
     fig, ax = plt.subplots(figsize=(10, 5.2))
     ax.set(xlim=(0, 10), ylim=(0, 6.6))
     ax.axis("off")
@@ -81,7 +82,8 @@ def draw_data_parallelism(processes: int = 4):
     return fig
 
 
-fig = draw_data_parallelism()
+# %% slideshow={"slide_type": "subslide"}
+fig = draw_data_parallelism(processes=4)   # the drawing code is in the cell above (skipped on the slides)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
