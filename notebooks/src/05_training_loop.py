@@ -1,27 +1,27 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 05 · The training loop
 #
 # Training is a loop that repeats four steps thousands of times: show the model a batch
 # of images, measure how wrong it is, work out which way each weight should move, and
-# move it a little. This notebook takes the loop apart, step by step, on real leaves,
-# then puts it back together.
+# move it a little. This notebook takes the loop apart on real leaves, then puts it
+# back together.
 #
 # **You will learn**
 #
 # - epochs, batches and iterations: how many weight updates one pass over the data makes;
 # - the forward pass: `outputs = model(inputs)`, logits, `torch.max(outputs, 1)`;
-# - cross-entropy loss, computed by hand and by `nn.CrossEntropyLoss`, and why a
-#   confident wrong answer costs so much;
+# - cross-entropy loss, by hand and by `nn.CrossEntropyLoss`, and why a confident wrong
+#   answer costs so much;
 # - the backward pass: `loss.backward()`, and which parameters get a gradient;
 # - the optimizer: the update rule, Adam against SGD;
 # - `optimizer.zero_grad()`, and what goes wrong without it;
 # - one full epoch written by hand, then the library's `run_phase` and `fit`.
 #
-# **Time:** about 20 minutes to read and run. Follows the document's section
-# **6. The Training Loop** (*Epochs*, *Batches*, *Forward Pass*, *Loss Function*,
-# *Backward Pass*, *Optimizer (Adam)*, *Gradient Management*).
+# **Time:** about 20 minutes. Follows the document's section **6. The Training Loop**
+# (*Epochs*, *Batches*, *Forward Pass*, *Loss Function*, *Backward Pass*, *Optimizer
+# (Adam)*, *Gradient Management*).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import copy
 import math
 
@@ -44,13 +44,13 @@ model = model.to(DEVICE)
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 print("classes:", loaders.classes)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The model is the one from notebook 04: EfficientNet-Lite0 with its bundled ImageNet
 # weights, features frozen, a new 4-class classifier. We train at 128 px instead of the
 # document's 224 px: about three times less computation per image, so an epoch takes
-# seconds on a laptop CPU. The code is the same at any size (`leafdl train` on the command
-# line uses 224).
-#
+# seconds on a laptop CPU. The code is the same at any size (`leafdl train` uses 224).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Epochs
 #
 # ```python
@@ -61,16 +61,16 @@ print("classes:", loaders.classes)
 # seen once. One pass is rarely enough: each weight update moves the weights only a small
 # step, so the model needs to see the data several times. Too many passes and it starts
 # to memorise the training images instead of learning what a disease looks like
-# (overfitting, notebook 08 stops it in time).
-#
+# (overfitting; notebook 08 stops it in time).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Batches and iterations
 #
-# Within an epoch, the images come in **batches**; one batch processed (and one weight
-# update) is one **iteration**. How many iterations does an epoch have? One per batch,
-# and the last batch takes whatever is left, so it is the number of images divided by
-# the batch size, **rounded up**.
+# Within an epoch, the images come in **batches**; one batch processed (one weight
+# update) is one **iteration**. An epoch has one iteration per batch, and the last batch
+# takes whatever is left: the number of images divided by the batch size, **rounded up**.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 B_SIZE = 32
 n_train, n_valid = len(loaders.train.dataset), len(loaders.valid.dataset)
 
@@ -82,12 +82,14 @@ print(f"our validation set: ⌈{n_valid} / {B_SIZE}⌉ = {math.ceil(n_valid / B_
       f"len(loaders.valid) = {len(loaders.valid)}")
 print("validation batch sizes:", [len(labels) for _, labels in loaders.valid])
 print(f"10 epochs of our data = {10 * len(loaders.train)} weight updates")
+assert (n_train, len(loaders.train), n_valid, len(loaders.valid)) == (192, 6, 48, 2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Our 192 training leaves happen to fill exactly 6 batches; the 48 validation leaves make
 # one full batch of 32 and a last one of 16. A smaller last batch is normal, and it is why
 # the library averages loss and accuracy *per image*, not per batch (section 8).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The forward pass
 #
 # ```python
@@ -97,7 +99,7 @@ print(f"10 epochs of our data = {10 * len(loaders.train)} weight updates")
 #
 # We take one batch from the training loader and send it through the model.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 inputs, labels = next(iter(loaders.train))
 inputs, labels = inputs.to(DEVICE), labels.to(DEVICE)
 model.train()
@@ -114,14 +116,13 @@ for row, pred, label in zip(outputs[:5].tolist(), preds[:5].tolist(), labels[:5]
     print("  " + " ".join(f"{value:6.2f}" for value in row), f"     {pred}     {label}")
 print(f"accuracy on this batch: {(preds == labels).float().mean():.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The outputs are **logits**: raw scores, any real number, one per class. The largest
 # logit is the prediction: `torch.max(outputs, 1)` returns the maximum along dimension 1
-# (across the classes) and its index; we only need the index, hence `_, preds`.
-#
-# The new classifier is still random, so the scores are small and the predictions are
-# guesses: about a quarter of them right, as chance would have it with 4 classes.
-#
+# (across the classes) and its index; we only need the index, hence `_, preds`. The new
+# classifier is still random, so the predictions are guesses.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The loss: cross-entropy
 #
 # ```python
@@ -135,12 +136,12 @@ print(f"accuracy on this batch: {(preds == labels).float().mean():.2f}")
 # 1. **softmax** turns the logits into probabilities: $\hat{y}_i = e^{z_i} / \sum_j e^{z_j}$,
 #    positive and summing to 1;
 # 2. **negative log likelihood**: $L = -\sum_i y_i \log(\hat{y}_i)$. With a one-hot label
-#    $y$ (1 for the true class, 0 elsewhere) the sum keeps one term: $L = -\log$ (probability
+#    $y$ (1 for the true class, 0 elsewhere) one term is left: $L = -\log$ (probability
 #    of the true class).
 #
 # The batch's loss is the average over its images. Let us compute it by hand and compare.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 criterion = nn.CrossEntropyLoss()
 loss = criterion(outputs, labels)
 
@@ -161,19 +162,19 @@ print(f"guessing uniformly, -log(1/4):   {math.log(4):.6f}")
 assert torch.allclose(by_hand, loss) and torch.allclose(by_formula, loss)   # all three agree
 assert abs(loss.item() - math.log(4)) < 0.15                                # untrained: close to ln 4
 
-# %% [markdown]
-# All three agree. (PyTorch computes the same thing in one numerically safer step,
-# `log_softmax`, which is why `CrossEntropyLoss` wants raw logits: never apply softmax
-# yourself before it.) And an untrained classifier scores close to $\ln 4 \approx 1.386$,
-# the loss of guessing each class with probability 1/4: a useful sanity check for the first
-# epoch of any run.
-#
+# %% [markdown] slideshow={"slide_type": "notes"}
+# All three agree, and an untrained classifier scores close to $\ln 4 \approx 1.386$, the
+# loss of guessing each class with probability 1/4: a sanity check for any first epoch.
+# PyTorch computes the same thing in one numerically safer step, `log_softmax`, which is
+# why `CrossEntropyLoss` wants raw logits: never apply softmax yourself before it.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### The loss by confidence
 #
 # The document's table, with numbers. Five predictions for an image whose true class is
 # 0, from confidently right to confidently wrong:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 cases = {
     "correct, high confidence": [0.97, 0.01, 0.01, 0.01],
     "correct, low confidence":  [0.40, 0.20, 0.20, 0.20],
@@ -189,7 +190,9 @@ for name, probs in cases.items():
     case_loss = criterion(logits, true_class).item()
     table.append((name, probs[0], case_loss))
     print(f"{name:<26} {str(probs):<26} {probs[0]:>7.2f} {case_loss:>6.2f}")
+assert [round(case_loss, 2) for _, _, case_loss in table] == [0.03, 0.92, 1.39, 2.30, 4.61]
 
+# %% slideshow={"slide_type": "subslide"} jupyter={"source_hidden": true}
 p = torch.linspace(0.005, 1, 200)
 plt.figure(figsize=(6, 3.5))
 plt.plot(p, -torch.log(p), color="tab:blue", label="loss = -log p(true class)")
@@ -205,19 +208,20 @@ plt.grid(alpha=0.3)
 plt.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # | Prediction | Loss |
 # |---|---|
 # | Correct (high confidence) | Low (0.03) |
 # | Correct (low confidence) | Medium (0.92) |
 # | Wrong | High (2.30, and 4.61 when confidently wrong) |
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The curve is steep near 0: going from 10% to 1% on the true class costs as much again
 # as going from 100% to 10%. Cross-entropy keeps pushing even on images the model already
-# gets right (0.92 is far from 0), and it punishes confident mistakes hardest, which is
-# what makes a classifier both accurate and honest about its confidence.
+# gets right (0.92 is far from 0), and punishes confident mistakes hardest, which makes a
+# classifier both accurate and honest about its confidence.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The backward pass
 #
 # ```python
@@ -226,10 +230,10 @@ plt.show()
 #
 # `backward` applies the chain rule from the loss back through every operation of the
 # forward pass, and stores in each parameter's `.grad` how much the loss would change if
-# that parameter grew a little: $\partial L / \partial w$. But only for parameters with
+# that parameter grew a little: $\partial L / \partial w$. Only for parameters with
 # `requires_grad=True`: our features are frozen.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 loss.backward()
 
 with_grad = [(name, p) for name, p in model.named_parameters() if p.grad is not None]
@@ -243,9 +247,10 @@ print(f"frozen feature parameters skipped: {skipped:,} ({model.arch})")
 assert [name for name, _ in with_grad] == ["classifier.1.weight", "classifier.1.bias"]
 assert skipped == sum(p.numel() for p in model.features.parameters()) and round(skipped / 1e6, 1) == 3.4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Only the classifier's weight and bias got gradients; the 3.4 million frozen feature
-# parameters of EfficientNet-Lite0 (MobileNetV2 has 2.2 million) were skipped entirely, which is why a frozen backbone trains fast:
+# parameters of EfficientNet-Lite0 (MobileNetV2 has 2.2 million) were skipped entirely,
+# which is why a frozen backbone trains fast:
 #
 # ```
 # Loss
@@ -255,7 +260,7 @@ assert skipped == sum(p.numel() for p in model.features.parameters()) and round(
 # Feature weights ← gradient (if not frozen)   ← here: not computed
 # ```
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The optimizer
 #
 # A gradient says which way is uphill; the optimizer takes a step downhill:
@@ -265,13 +270,14 @@ assert skipped == sum(p.numel() for p in model.features.parameters()) and round(
 # with $\eta$ the learning rate. That is plain **SGD** (stochastic gradient descent:
 # "stochastic" because each step uses the gradient of one random batch, not of the whole
 # dataset).
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # To experiment with optimizers cheaply we use a shortcut. Because the features are
 # frozen, they turn each image into the same 1280 numbers every time: we compute those
 # once for our batch, and train fresh copies of a classifier layer on them. Each step then
 # costs almost nothing.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 model.eval()
 with torch.no_grad():
     batch_features = model.features(inputs).mean(dim=(2, 3))   # (32, 1280): what the classifier reads
@@ -297,14 +303,13 @@ print(f"Adam step sizes: from {steps.min():.1e} to {steps.max():.1e} (the first 
 print(f"({(~moving).sum().item()} of {moving.numel()} weights had a zero gradient and did not move: their feature",
       "is 0 for all 32 images)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # SGD moves each weight in proportion to its gradient, so weights with small gradients
 # barely move. **Adam** (the document's choice, `optim.Adam(model.classifier.parameters(),
 # lr=0.001)`) divides each gradient by a running average of its own size, so every
-# weight moves by roughly the learning rate, whatever the scale of its gradient: an
-# *adaptive learning rate per parameter*. It also averages gradients over steps
-# (*momentum*), which smooths the noise of single batches. On its very first step this
-# gives exactly `lr` per weight, as printed above.
+# weight moves by roughly the learning rate: an *adaptive learning rate per parameter*.
+# It also averages gradients over steps (*momentum*), which smooths the noise of single
+# batches. On its first step this gives exactly `lr` per weight, as printed above.
 #
 # | Optimizer | Description |
 # |---|---|
@@ -312,10 +317,9 @@ print(f"({(~moving).sum().item()} of {moving.numel()} weights had a zero gradien
 # | SGD + Momentum | Accelerates in consistent directions |
 # | Adam | Adaptive learning rates |
 #
-# Let us race them: the same start, the same batch, 50 steps each, all with the
-# document's learning rate 0.001.
+# A race: the same start, the same batch, 50 steps each, all with lr 0.001.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 optimizers = {
     "SGD": lambda params: optim.SGD(params, lr=0.001),
     "SGD + momentum 0.9": lambda params: optim.SGD(params, lr=0.001, momentum=0.9),
@@ -336,6 +340,7 @@ for name, make in optimizers.items():
 final = {name: values[-1] for name, values in curves.items()}
 assert final["SGD"] > final["SGD + momentum 0.9"] > final["Adam"]   # SGD crawls, momentum helps, Adam fastest
 
+# %% slideshow={"slide_type": "subslide"} jupyter={"source_hidden": true}
 plt.figure(figsize=(6, 3.5))
 for name, values in curves.items():
     plt.plot(range(1, 51), values, label=name)
@@ -346,26 +351,28 @@ plt.legend()
 plt.grid(alpha=0.3)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # With the same learning rate, plain SGD crawls, momentum helps, and Adam is fastest.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # SGD can catch up with a learning rate tuned for it (try `lr=0.01`), but Adam
 # "generally works well out-of-the-box" with 0.001, which is why the document uses it.
 # (Fitting one batch this well is memorising 32 images; real training spreads the steps
 # over all batches, and checks on validation images.)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. `zero_grad`: gradients accumulate
 #
 # ```python
 # optimizer.zero_grad()  # Reset gradients before backward pass
 # ```
 #
-# `backward()` does not *write* `.grad`, it **adds** to it. (That is on purpose: it lets
-# you sum gradients over several small batches when one big batch does not fit in memory.)
-# The document's illustration, with a real parameter: the first batch's loss gives the
-# gradient 0.5, the second's gives 0.3.
+# `backward()` does not *write* `.grad`, it **adds** to it (on purpose: it lets you sum
+# gradients over several small batches when one big batch does not fit in memory). The
+# document's illustration, with a real parameter: batch 1 gives the gradient 0.5, batch 2
+# gives 0.3.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 w = torch.tensor(1.0, requires_grad=True)
 optimizer = optim.SGD([w], lr=0.1)
 
@@ -379,15 +386,16 @@ print("after optimizer.zero_grad():   w.grad =", w.grad)
 (0.3 * w).backward()
 print(f"after batch 2, with zero_grad: w.grad = {w.grad.item():.1f}")
 
-# %% [markdown]
-# (`zero_grad()` sets `.grad` to `None` rather than to a tensor of zeros: it saves memory,
-# and the next `backward()` simply creates it.)
-#
-# The same on our classifier: backward twice on the same batch, without zeroing, and
-# every gradient is exactly doubled. An optimizer step would then be twice too large, and
-# over a whole epoch the "gradient" would be a sum over all the batches seen so far.
+# %% [markdown] slideshow={"slide_type": "notes"}
+# (`zero_grad()` sets `.grad` to `None` rather than to zeros: it saves memory, and the
+# next `backward()` simply creates it.)
 
-# %%
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The same on our classifier: backward twice on the same batch, without zeroing, and
+# every gradient is exactly doubled. An optimizer step would be twice too large, and over
+# an epoch the "gradient" would be a sum over all the batches seen so far.
+
+# %% slideshow={"slide_type": "-"}
 head = copy.deepcopy(start)
 criterion(head(batch_features), labels).backward()
 once = head.weight.grad.clone()
@@ -396,16 +404,17 @@ print(f"size of the gradient after 1 backward call:  {once.norm():.4f}")
 print(f"size of the gradient after 2 backward calls: {head.weight.grad.norm():.4f}")
 print("every entry exactly doubled:", torch.allclose(head.weight.grad, 2 * once))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. One full epoch, by hand
 #
-# Now the pieces fit together: this is the training phase of the document's Train.py.
-# We start again from a fresh classifier, and `tqdm` shows a progress bar over the 6
-# batches. (`model.train()` switches on the classifier's dropout; notebook 06 explains
-# train and eval modes, and why the library calls `leafdl.models.set_train_mode(model)`
-# there instead.)
+# The pieces together: the training phase of the document's Train.py, from a fresh
+# classifier, with a `tqdm` progress bar over the 6 batches.
 
-# %% tags=["nbval-ignore-output"]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `model.train()` switches on the classifier's dropout; notebook 06 explains train and
+# eval modes, and why the library calls `leafdl.models.set_train_mode(model)` instead.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
 model = model.to(DEVICE)
@@ -428,33 +437,33 @@ for inputs, labels in tqdm(loaders.train, desc="epoch 1"):
 print(f"epoch 1: train loss {running_loss / n_train:.4f}, train accuracy {running_corrects / n_train:.3f}")
 assert len(loaders.train) == 6 and 1.0 < running_loss / n_train < math.log(4)   # 6 updates; a little below ln 4
 
-# %% [markdown]
-# What to notice: the epoch's average loss is only a little below $\ln 4 = 1.39$. The
-# first batches were pure guesses; only 6 weight updates happened in the whole epoch, so
-# the model has barely started. (`loss.item() * inputs.size(0)` adds up the loss of every
-# image; dividing by the number of images gives the true average even when the last
-# batch is smaller.)
-#
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The epoch's average loss is only a little below $\ln 4 = 1.39$: the first batches were
+# pure guesses, and only 6 weight updates happened, so the model has barely started.
+# (`loss.item() * inputs.size(0)` adds up the loss of every image; dividing by the number
+# of images gives the true average even when the last batch is smaller.)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. The library version: `run_phase` and `fit`
 #
 # `leafdl.engine.run_phase` is this loop, for either phase: with `phase="train"` it
 # learns as above; with `phase="valid"` it computes no gradients and changes no weight.
 # Here it measures the epoch we just trained on the validation images:
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from leafdl.engine import run_phase
 
 model.eval()
 valid = run_phase(model, loaders.valid, criterion, DEVICE, "valid")
 print(f"after 1 epoch: valid loss {valid.loss:.4f}, valid accuracy {valid.accuracy:.3f} ({valid.samples} images)")
 
-# %% [markdown]
-# `leafdl.engine.fit` is the whole of Train.py's loop: for every epoch a training phase
-# and a validation phase, then the learning-rate scheduler (notebook 07), keeping the best
-# weights (notebook 09) and early stopping (notebook 08). It prints one line per epoch
-# and returns a `History`. Three epochs, from a fresh model:
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `leafdl.engine.fit` is the whole of Train.py's loop: each epoch a training and a
+# validation phase, then the scheduler (notebook 07), keeping the best weights (09) and
+# early stopping (08). It prints one line per epoch and returns a `History`. Three
+# epochs, from a fresh model:
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from leafdl.config import TrainConfig
 from leafdl.engine import fit
 
@@ -463,18 +472,17 @@ model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COU
 config = TrainConfig(epochs=3, img_size=COURSE_IMG_SIZE)
 history = fit(model, loaders, config, device=DEVICE)
 
-# %% [markdown]
-# Each line is one epoch: the training phase's loss and accuracy (on augmented images,
-# with dropout on), then the validation phase's (plain images, no dropout), and the
-# learning rate. `*best*` marks a new best validation accuracy. The numbers are all kept
-# in the returned `History`:
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Each line is one epoch: the training phase's loss and accuracy (augmented images,
+# dropout on), then the validation phase's (plain images, no dropout), and the learning
+# rate. `*best*` marks a new best validation accuracy. The returned `History` keeps it all:
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "fragment"} tags=["nbval-ignore-output"]
 print("train loss:", [round(value, 3) for value in history.train_loss])
 print("valid acc: ", [round(value, 3) for value in history.valid_acc])
 print("best epoch:", history.best_epoch, f"(valid accuracy {history.best_valid_acc:.3f})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - An **epoch** is one pass over the training set; an **iteration** is one batch;
@@ -490,30 +498,30 @@ print("best epoch:", history.best_epoch, f"(valid accuracy {history.best_valid_a
 # - **`optimizer.zero_grad()`** before every backward pass: gradients add up otherwise.
 # - `leafdl.engine.run_phase` is one phase of the loop; `leafdl.engine.fit` the whole run.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1.** A dataset has **1,500** training images and you use a batch size of
 # **64**. How many iterations (weight updates) does one epoch have?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_iterations_per_epoch
 
 answer = None  # your answer here
 check_iterations_per_epoch(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** A 3-class model outputs the logits `[2.0, 1.0, 0.1]` for an image of
 # class **1**. What is its cross-entropy loss? Compute it with softmax and −log (by hand or
 # with `torch`), then check it with `nn.CrossEntropyLoss`.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_cross_entropy
 
 answer = None  # your answer here
 check_cross_entropy(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3** (code). Write the training phase of one epoch as a function:
 # `train_one_epoch(model, loader, criterion, optimizer)` trains the model on every batch
 # of `loader` once and returns `(mean_loss, accuracy)` over the **images** of the epoch.
@@ -522,7 +530,7 @@ check_cross_entropy(answer)
 # tiny CNN and 12 demo leaves (batches of 5, 5 and 2), and compares the weights it leaves
 # behind and the numbers it returns with the document's loop.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_train_one_epoch
 
 

@@ -1,26 +1,26 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Training mode and evaluation mode
 #
 # Two innocent-looking lines of Train.py, `model.train()` and `model.eval()`, change what
-# some layers compute. Forget one of them and the model validates with random holes in
-# it, or gives a different answer for the same photo depending on which other photos
-# share its batch. This notebook shows, with numbers, what each mode does and why.
+# some layers compute. Forget one and the model validates with random holes in it, or
+# gives a different answer for the same photo depending on which other photos share its
+# batch. This notebook shows, with numbers, what each mode does and why.
 #
 # **You will learn**
 #
 # - what `model.train()` and `model.eval()` switch, and in which layers;
-# - Dropout: random zeros and a 1/(1−p) scaling in training, nothing at all in evaluation;
+# - Dropout: random zeros and a 1/(1−p) scaling in training, nothing in evaluation;
 # - BatchNorm: batch statistics in training, running averages in evaluation, and how the
 #   running averages are updated;
 # - `torch.set_grad_enabled(phase == "train")`: what validation saves by not recording
 #   the computation for a backward pass;
-# - a trap the document's code falls into: `model.train()` quietly changes the *frozen*
+# - a trap in the document's code: `model.train()` quietly changes the *frozen*
 #   features, and how `leafdl.models.set_train_mode` avoids it.
 #
-# **Time:** about 15 minutes to read and run. Follows the document's section
-# **7. Training vs Evaluation Mode**.
+# **Time:** about 15 minutes. Follows the document's section **7. Training vs Evaluation
+# Mode**.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import copy
 import time
 
@@ -38,7 +38,7 @@ torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. What the two calls switch
 #
 # | Behavior | `train()` | `eval()` |
@@ -47,12 +47,11 @@ loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 # | BatchNorm | Uses batch statistics | Uses running averages |
 # | Purpose | Learning with regularization | Consistent predictions |
 #
-# Both calls do one simple thing: they set a flag, `module.training`, on the model and on
-# every module inside it. Most layers (convolutions, linear layers, activations) ignore
-# the flag. Only a few look at it; in our model those are the Dropout in the classifier
-# and the many BatchNorm layers in the features.
+# Both calls set one flag, `module.training`, on the model and every module inside it.
+# Most layers ignore it; in our model only the classifier's Dropout and the many
+# BatchNorm layers of the features read it.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 kinds = {}
 for module in model.modules():
     kinds[type(module).__name__] = kinds.get(type(module).__name__, 0) + 1
@@ -64,22 +63,24 @@ print("after model.train(): training flags =", {m.training for m in model.module
 model.eval()
 print("after model.eval():  training flags =", {m.training for m in model.modules()})
 
-# %% [markdown]
-# (`BatchNormAct2d` is timm's BatchNorm with its activation attached; it is a subclass of
-# `nn.BatchNorm2d` and behaves exactly like it.)
-#
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `BatchNormAct2d` is timm's BatchNorm with its activation attached; it is a subclass of
+# `nn.BatchNorm2d` and behaves exactly like it.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Dropout
 #
 # In training, `nn.Dropout(p)` sets each input to zero with probability `p`, a fresh random
-# choice on every call, and multiplies the survivors by `1 / (1 − p)`. Why zeros? A
-# classifier that cannot count on any single feature being present must spread its
-# decision over many of them, which makes it rely less on quirks of the training images:
-# a *regulariser*. Why the scaling? So that each output keeps the same *expected* value
-# as without dropout. Then in evaluation dropout can simply do nothing.
-#
-# The same input, three calls in training mode, then three in evaluation mode:
+# choice on every call, and multiplies the survivors by `1 / (1 − p)`. In evaluation it
+# does nothing. The same input, three calls in each mode:
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Why zeros? A classifier that cannot count on any single feature being present must
+# spread its decision over many of them, so it relies less on quirks of the training
+# images: a *regulariser*. Why the scaling? So that each output keeps the same *expected*
+# value as without dropout; then in evaluation dropout can simply do nothing.
+
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 dropout = nn.Dropout(p=0.5)
 x = torch.ones(1, 10)
@@ -91,13 +92,13 @@ dropout.eval()
 for call in range(3):
     print("eval: ", dropout(x).tolist()[0])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In training: a different pattern of zeros on every call, and the survivors are
-# `1 / (1 − 0.5) = 2.0`. In evaluation: the input, unchanged, every time. With many
-# values we can check the two claims, the fraction of zeros and the unchanged average,
-# for the classifier's own `Dropout(p=0.2)`:
+# `1 / (1 − 0.5) = 2.0`. In evaluation: the input, unchanged. With many values we can
+# check the fraction of zeros and the unchanged average for the classifier's own
+# `Dropout(p=0.2)`:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 classifier_dropout = model.classifier[0]
 print(classifier_dropout)
@@ -108,12 +109,12 @@ print(f"fraction set to zero: {(y == 0).float().mean():.3f}   (p = 0.2)")
 print(f"value of the survivors: {y.max():.2f}   (1 / (1 - 0.2) = {1 / 0.8:.2f})")
 print(f"average: {y.mean():.3f}   (the input's average: 1.0)")
 
-# %% [markdown]
-# On our model, this means the same leaf gets a different prediction on every call in
-# training mode. We compute the leaf's 1280 features once, and send them through the
-# classifier (Dropout, then the new Linear layer) three times in each mode:
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# On our model, the same leaf gets a different prediction on every call in training
+# mode. We compute the leaf's 1280 features once, and send them through the classifier
+# (Dropout, then the new Linear layer) three times in each mode:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 leaf, label = loaders.valid.dataset[0]
 model.eval()
 with torch.no_grad():
@@ -126,29 +127,31 @@ with torch.no_grad():
             print(f"{mode:<5} call {call + 1}: probabilities", [round(p, 3) for p in probabilities.tolist()])
     model.eval()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # (The classifier is not trained yet, hence probabilities near 1/4; what matters is that
 # they change between calls in training mode and not in evaluation mode.) Validation must
 # measure *the* model, not one random thinned version of it: that is the first reason for
 # `model.eval()`.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. BatchNorm
 #
 # A BatchNorm layer normalises each channel to mean 0 and standard deviation 1, then
-# rescales it with two learnt numbers (`weight` and `bias`). Normalised inputs keep every
-# layer working in a comfortable range, which makes deep networks train much faster. The
-# question is: *whose* mean and standard deviation?
+# rescales it with two learnt numbers (`weight` and `bias`). *Whose* mean and standard
+# deviation?
 #
 # - In **training** mode: those of the **current batch**. And, as a side effect, the layer
 #   updates its **running averages**: `running = (1 − momentum) · running + momentum · batch`,
 #   with `momentum = 0.1`.
 # - In **evaluation** mode: the **running averages**, which summarise all the batches seen
 #   in training. The batch itself does not matter.
-#
-# A BatchNorm layer for 3 features, fed a batch of 8 samples whose features have means
-# near 5 and standard deviations near 2:
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Normalised inputs keep every layer working in a comfortable range, which makes deep
+# networks train much faster. Below: a BatchNorm layer for 3 features, fed a batch of 8
+# samples whose features have means near 5 and standard deviations near 2.
+
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(0)
 bn = nn.BatchNorm1d(3)
 x = torch.randn(8, 3) * 2 + 5
@@ -168,12 +171,12 @@ y_eval = bn(x)
 print("\neval mode, output mean: ", [round(v, 3) for v in y_eval.mean(dim=0).tolist()],
       " (normalised with the running averages, which have not caught up yet)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # After one batch the running mean has moved only a tenth of the way, so in evaluation
 # mode the same batch is far from normalised. After many training batches the running
 # averages settle on the statistics of the whole training data:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 bn.train()
 for step in range(100):
     bn(torch.randn(8, 3) * 2 + 5)
@@ -184,14 +187,12 @@ y_eval = bn(x)
 print("eval mode, output mean:", [round(v, 3) for v in y_eval.mean(dim=0).tolist()],
       " std:", [round(v, 3) for v in y_eval.std(dim=0, unbiased=False).tolist()])
 
-# %% [markdown]
-# Now evaluation normalises well, with statistics that no longer depend on the batch.
-#
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **One image at a time.** At prediction time there is often a single photo. In training
 # mode, a BatchNorm over single numbers cannot even compute a standard deviation, and
 # PyTorch refuses:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 one_sample = x[:1]
 bn.train()
 try:
@@ -201,14 +202,14 @@ except ValueError as error:
 bn.eval()
 print("eval mode, batch of 1: ", [round(v, 3) for v in bn(one_sample)[0].tolist()])
 
-# %% [markdown]
-# Convolutional networks use `BatchNorm2d`, which averages over the pixels too, so a
-# single image does not raise an error. It is worse: it silently gives **different
-# features for the same image depending on its batch mates**. Here is one validation leaf,
-# processed alone and then inside a batch of 16 leaves, by the pretrained features of our
-# model (on a copy, since training mode would also change its running averages):
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `BatchNorm2d` (in convolutional networks) averages over the pixels too, so a single
+# image raises no error. It is worse: it silently gives **different features for the same
+# image depending on its batch mates**. One validation leaf, alone and inside a batch of
+# 16, through our model's pretrained features (on a copy: training mode would also change
+# its running averages):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 valid_batch = torch.stack([loaders.valid.dataset[i][0] for i in range(16)])   # leaf 0 and 15 others
 copy_of_model = copy.deepcopy(model)
 with torch.no_grad():
@@ -219,11 +220,11 @@ with torch.no_grad():
         difference = (alone - in_batch).norm() / in_batch.norm()
         print(f"{mode:<5} mode: features of leaf 0 alone vs in a batch of 16 differ by {difference:.1%}")
 
-# %% [markdown]
-# In evaluation mode the features of a leaf are the same whatever else is in the batch
-# (up to rounding); in training mode they change with the company. That is the second
-# reason for `model.eval()`: **consistent predictions**.
-#
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# In evaluation mode a leaf's features do not depend on the rest of the batch (up to
+# rounding): the second reason for `model.eval()`, **consistent predictions**.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. `torch.set_grad_enabled(phase == "train")`
 #
 # ```python
@@ -232,11 +233,11 @@ with torch.no_grad():
 #     # Saves memory during validation
 # ```
 #
-# This is a different switch from `train()`/`eval()`: it does not change what the layers
-# compute, only whether autograd **records** the computation so that `backward()` can run
-# later. Recording means keeping every intermediate result a gradient will need.
+# A different switch from `train()`/`eval()`: it does not change what the layers compute,
+# only whether autograd **records** the computation (keeping every intermediate result a
+# gradient will need) so that `backward()` can run later.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 inputs, labels = next(iter(loaders.valid))
 model.eval()
 for phase in ("train", "valid"):
@@ -245,15 +246,15 @@ for phase in ("train", "valid"):
     grad_fn = type(outputs.grad_fn).__name__ if outputs.grad_fn is not None else None
     print(f"{phase:<5}: outputs.requires_grad = {outputs.requires_grad!s:<5}  grad_fn = {grad_fn}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # `grad_fn` is the last node of the recorded graph (`Addmm`: the Linear layer's
 # multiply-add), the starting point of `backward()`. Without the graph (`grad_fn = None`)
-# `backward()` is impossible, which is fine in
-# validation: we only measure. How much memory does the recording take? PyTorch lets us
-# watch every tensor saved for the backward pass (`saved_tensors_hooks`); we add up their
-# sizes for one batch of 32 images, for our frozen model and for a fully trainable copy.
+# `backward()` is impossible, which is fine in validation: we only measure. To see how much
+# memory the recording takes, PyTorch lets us watch every tensor saved for the backward
+# pass (`saved_tensors_hooks`); we add up their sizes for one batch of 32 images, for our
+# frozen model and for a fully trainable copy.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 def megabytes_saved_for_backward(net: nn.Module, images: torch.Tensor, grad_enabled: bool) -> float:
     """Memory of the tensors autograd keeps for backward() during one forward pass."""
     saved = {}
@@ -280,22 +281,23 @@ for name, net in [("features frozen (ours)", model), ("everything trainable", tr
 assert saved_mb["features frozen (ours)"][1] == saved_mb["everything trainable"][1] == 0   # nothing kept
 assert saved_mb["everything trainable"][0] >= 100 and saved_mb["features frozen (ours)"][0] < 1  # hundreds vs almost nothing
 
-# %% [markdown]
-# With gradients disabled nothing is kept: each intermediate result is freed as soon as
-# the next layer has used it. With gradients enabled, a fully trainable network keeps the
-# activations of every layer for the backward pass: hundreds of megabytes for just 32
-# small images (at 224 px, three times as much). That is why validation runs with
-# gradients off, and why a GPU runs out of memory in training long before it does in
-# prediction. Our frozen model keeps almost nothing even with gradients on: autograd
-# records only what leads to a parameter that requires a gradient, i.e. the classifier.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# With gradients disabled nothing is kept. With gradients enabled, a fully trainable
+# network keeps every layer's activations for the backward pass: hundreds of megabytes
+# for 32 small images. Our frozen model keeps almost nothing: autograd records only what
+# leads to a parameter that requires a gradient, i.e. the classifier.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# At 224 px it would be three times as much. That is why validation runs with gradients
+# off, and why a GPU runs out of memory in training long before it does in prediction.
 # Freezing saves memory too.
 #
-# Recording also costs some time in principle: keeping the graph and the saved tensors is
-# extra work. On a CPU that difference is small, smaller than the run-to-run noise of a
-# shared machine, so the two timings below can come out either way; memory is the saving
-# that counts. Run the cell a few times and see how much yours vary:
+# Recording also costs some time in principle, but on a CPU the difference is smaller
+# than the run-to-run noise of a shared machine, so the two timings below can come out
+# either way; memory is the saving that counts. Run the cell a few times and see how much
+# yours vary.
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "fragment"} tags=["nbval-ignore-output"]
 def seconds_per_forward(net: nn.Module, images: torch.Tensor, grad_enabled: bool, repeats: int = 5) -> float:
     """The fastest of a few forward passes (the least disturbed by other programs)."""
     times = []
@@ -312,25 +314,26 @@ for enabled in (True, False):
           f"{seconds_per_forward(trainable_copy, inputs, enabled):.3f} s per batch of 32")
 del trainable_copy
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. A trap: `model.train()` changes the frozen features
 #
 # We froze the features with `requires_grad = False`, so they cannot change... Except
-# that BatchNorm's running averages are not parameters. They are **buffers**, updated
-# during the *forward* pass in training mode, not by the optimizer. `requires_grad` does
-# not protect them. The document calls `model.train()` at the start of every training
-# phase, which puts every BatchNorm of the frozen features in training mode, so:
+# that BatchNorm's running averages are not parameters but **buffers**, updated by the
+# *forward* pass in training mode, not by the optimizer. The document calls
+# `model.train()` at the start of every training phase, which puts every BatchNorm of the
+# frozen features in training mode, so:
 #
-# 1. during training, the frozen features normalise with *batch* statistics, while in
-#    validation they use the running averages: the classifier learns from features that
-#    differ from those it is validated on;
+# 1. in training the frozen features normalise with *batch* statistics, in validation
+#    with the running averages: the classifier learns from features that differ from
+#    those it is validated on;
 # 2. every training batch pulls the running averages away from their ImageNet values
 #    towards those of our leaf batches.
-#
-# Let us measure it: one pass over the training leaves in the document's training mode,
-# with no optimizer at all, only forward passes.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# To measure it: one pass over the training leaves in the document's training mode, with
+# no optimizer at all, only forward passes.
+
+# %% slideshow={"slide_type": "subslide"}
 train_batches = [inputs for inputs, _ in loaders.train]    # one epoch of augmented training images
 batch_norms = [m for m in model.features.modules() if isinstance(m, nn.BatchNorm2d)]
 imagenet_state = copy.deepcopy(model.state_dict())          # to start again from the same weights
@@ -355,13 +358,13 @@ drifted_state = copy.deepcopy(model.state_dict())
 assert largest_running_mean_change(model, imagenet_state) > 0.1 and batch_norms[0].num_batches_tracked.item() == 6
 assert all(torch.equal(p, imagenet_state[name]) for name, p in model.named_parameters())   # weights untouched
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The weights are untouched, but the running means moved: the frozen features are no
-# longer the ImageNet features. Now the same pass with `leafdl.models.set_train_mode`,
-# which calls `model.train()` and then puts back in evaluation mode every BatchNorm whose
+# longer the ImageNet features. The same pass with `leafdl.models.set_train_mode`, which
+# calls `model.train()` and then puts back in evaluation mode every BatchNorm whose
 # parameters are all frozen:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.models import set_train_mode
 
 model.load_state_dict(imagenet_state)          # back to the ImageNet statistics
@@ -376,16 +379,16 @@ print("classifier dropout in training mode:", model.classifier[0].training)
 assert largest_running_mean_change(model, imagenet_state) == 0 and not any(bn.training for bn in batch_norms)
 assert model.classifier[0].training
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Nothing moved, and the dropout still works: the classifier gets its regularisation,
-# the frozen features stay what they were on ImageNet, and a frozen feature means the same
-# thing in training and in validation.
-#
-# How much does it matter? Let us compare the features of the same validation leaves
-# (evaluation mode, no augmentation) computed with the ImageNet statistics and with the
-# statistics after the single pass in `model.train()`:
+# and a frozen feature means the same thing in training and in validation.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# How much does it matter? The features of the same validation leaves (evaluation mode,
+# no augmentation), with the ImageNet statistics and with those after the single pass in
+# `model.train()`:
+
+# %% slideshow={"slide_type": "-"}
 model.eval()
 with torch.no_grad():
     model.load_state_dict(imagenet_state)
@@ -395,25 +398,29 @@ with torch.no_grad():
 model.load_state_dict(imagenet_state)
 change = (drifted - original).norm(dim=1) / original.norm(dim=1)
 print(f"features of 16 validation leaves after one model.train() pass: changed by {change.mean():.1%} on average")
+print(f"share of each running average replaced by 6 batches at momentum 0.1: 1 - 0.9**6 = {1 - 0.9**6:.0%}")
 assert change.mean() > 0.25   # a lot
+assert round(1 - 0.9**6, 2) == 0.47
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # After a single epoch, without any optimizer step, the features the classifier reads
-# have shifted a lot: with momentum 0.1, six batches already replace almost half of each
-# running average (1 − 0.9⁶ ≈ 47%) with leaf statistics. Over ten epochs the ImageNet
-# statistics are all but gone. That is an unintended change to layers we said were
-# frozen, and it makes a "frozen" model depend on how, and how long, it was trained.
-#
+# have shifted a lot: six batches already replace almost half of each running average
+# (1 − 0.9⁶ ≈ 47%) with leaf statistics, and over ten epochs the ImageNet statistics are
+# all but gone. A "frozen" model then depends on how, and how long, it was trained.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### What it costs: validation accuracy
 #
-# Changed features are only a problem if the model gets worse. So we train twice, five
-# epochs each, with everything the same (seed, data, order of batches, augmentation,
-# Adam at lr 0.001) except one line at the start of each training phase: the document's
-# `model.train()`, or `set_train_mode(model)`. Each epoch is one training phase and one
-# validation phase (`leafdl.engine.run_phase`, notebook 05); `seed_epoch` seeds the
-# shuffling, the augmentation and the dropout of each epoch the same way in both runs.
+# We train twice, five epochs each, with everything the same (seed, data, order of
+# batches, augmentation, Adam at lr 0.001) except one line at the start of each training
+# phase: the document's `model.train()`, or `set_train_mode(model)`.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Each epoch is one training phase and one validation phase (`leafdl.engine.run_phase`,
+# notebook 05); `seed_epoch` seeds the shuffling, the augmentation and the dropout of each
+# epoch the same way in both runs.
+
+# %% slideshow={"slide_type": "-"}
 from leafdl.engine import run_phase, seed_epoch
 
 
@@ -432,14 +439,14 @@ def train_five_epochs(start_training_phase) -> list:
     return results
 
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 documents_way = train_five_epochs(lambda net: net.train())
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 frozen_bn_in_eval = train_five_epochs(set_train_mode)
 model.load_state_dict(imagenet_state)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 print(f"{'epoch':>5} | {'model.train() (document)':^26} | {'set_train_mode (leafdl)':^26}")
 print(f"{'':>5} | {'valid acc':>12} {'valid loss':>12} | {'valid acc':>12} {'valid loss':>12}")
 for epoch, (doc, ours) in enumerate(zip(documents_way, frozen_bn_in_eval), start=1):
@@ -449,22 +456,24 @@ assert all(ours.accuracy >= doc.accuracy - one_leaf for doc, ours in zip(documen
 assert all(ours.loss < doc.loss for doc, ours in zip(documents_way, frozen_bn_in_eval))
 assert frozen_bn_in_eval[-1].accuracy >= documents_way[-1].accuracy + 0.05
 
-# %% [markdown]
-# Keeping the frozen BatchNorm layers in evaluation mode gives a lower validation loss at
-# every epoch, and a validation accuracy at least as good (give or take one leaf) at every
-# epoch and higher by 0.05 or more after five. With `model.train()` the classifier learns
-# from features normalised with each batch's statistics, then is validated on features
-# normalised with the drifting running averages: it trains for one input and is judged
-# on another. With 48 validation leaves one leaf is 0.021 of accuracy, so read the loss
-# column as well: it is the steadier signal.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Frozen BatchNorm in evaluation mode: a lower validation loss at every epoch, an accuracy
+# at least as good (give or take one leaf) at every epoch, and higher by 0.05 or more
+# after five.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# With `model.train()` the classifier learns from features normalised with each batch's
+# statistics, then is validated on features normalised with the drifting running
+# averages: it trains for one input and is judged on another. With 48 validation leaves
+# one leaf is 0.021 of accuracy, so read the loss column as well: it is the steadier
+# signal.
 #
 # `leafdl.engine.fit` therefore calls `set_train_mode(model)` where Train.py calls
-# `model.train()`, and `model.eval()` before validation, as the document does.
-#
-# (If you *fine-tune*, i.e. unfreeze some blocks, their BatchNorm layers have trainable
-# parameters again, and `set_train_mode` leaves them in training mode, as they should be.)
+# `model.train()`, and `model.eval()` before validation, as the document does. (If you
+# *fine-tune*, i.e. unfreeze some blocks, their BatchNorm layers have trainable
+# parameters again, and `set_train_mode` leaves them in training mode, as it should.)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - `model.train()` / `model.eval()` set the `training` flag of every module; only a few
@@ -476,12 +485,12 @@ assert frozen_bn_in_eval[-1].accuracy >= documents_way[-1].accuracy + 0.05
 #   `running_mean`/`running_var` (momentum 0.1); in evaluation it uses those running
 #   averages, so a prediction does not depend on the batch.
 # - `torch.set_grad_enabled(False)` in validation keeps no activations for backward: zero
-#   extra memory, and faster.
+#   extra memory.
 # - BatchNorm's running averages are buffers: `requires_grad = False` does not freeze
 #   them. `model.train()` changes them; `leafdl.models.set_train_mode(model)` keeps the
 #   frozen ones in evaluation mode.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1** (code). Write the validation phase: `validate(model, loader, criterion)`
@@ -491,7 +500,7 @@ assert frozen_bn_in_eval[-1].accuracy >= documents_way[-1].accuracy + 0.05
 # Dropout and 12 demo leaves, and watches its BatchNorm statistics, its weights and
 # whether PyTorch was recording gradients.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_validate
 
 
@@ -502,13 +511,13 @@ def validate(model, loader, criterion):
 
 check_validate(validate)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** A fresh `nn.BatchNorm1d(1)` (running mean 0, momentum 0.1) sees two
 # training batches: first one whose mean is **4.0**, then one whose mean is **6.0**. What is
 # its `running_mean` afterwards? Work it out with the update rule, then check with a real
 # layer.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_running_mean_after_two_batches
 
 answer = None  # your answer here

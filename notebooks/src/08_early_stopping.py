@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 08 · Early stopping
 #
 # How many epochs should we train? Too few and the model has not learnt all it could;
@@ -15,10 +15,10 @@
 #   hardly ever stop anything, and which part of it matters then;
 # - a real run that stops early, and proof that `fit` hands back the best weights.
 #
-# **Time:** about 15 minutes to read and run. Follows the document's section
-# **9. Early Stopping** (and *Checkpointing* in section 10).
+# **Time:** about 15 minutes. Follows the document's section **9. Early Stopping** (and
+# *Checkpointing* in section 10).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import torch
 
@@ -27,7 +27,7 @@ from leafdl.engine import EarlyStopping
 
 leaves, split = demo_data()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The rule
 #
 # Train.py keeps two numbers across epochs: the best validation accuracy so far,
@@ -44,13 +44,14 @@ leaves, split = demo_data()
 #     print("Max patience reached - Stopping")
 #     break
 # ```
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The document illustrates it with epoch 5 as the best (0.85), then seven epochs without
 # improvement, the last at epoch 12. It leaves out the values of epochs 1-4 and 8-11; we
 # fill them in with plausible numbers (rising before the best, hovering just below it
-# after) and run Train.py's loop on them, with the training itself left out:
+# after) and run Train.py's loop on them, with the training itself left out.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 val_accs = [0.62, 0.74, 0.80, 0.83, 0.85, 0.84, 0.83, 0.84, 0.85, 0.83, 0.84, 0.82]
 max_patience = 7
 
@@ -66,7 +67,7 @@ for epoch, e_acc in enumerate(val_accs, start=1):
         print("Max patience reached - Stopping")
         break
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two details to notice:
 #
 # - At epoch 9 the accuracy **equals** the best (0.85) and the counter still goes up:
@@ -75,15 +76,15 @@ for epoch, e_acc in enumerate(val_accs, start=1):
 # - The counter counts epochs since the best, not epochs that got worse: epoch 8 (0.84)
 #   is better than epoch 7 (0.83), but not better than the best, so patience keeps
 #   running.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The same rule in the library: `EarlyStopping`
 #
 # `leafdl.engine.EarlyStopping` holds the same two numbers (`best` and
 # `epochs_without_improvement`). `step(metric)` records one epoch and returns `True` when
 # it is a new best (that is when to copy the weights); `should_stop` says when to break.
-# The trace as a table:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 stopper = EarlyStopping(patience=max_patience)
 print(stopper)
 print(f"\n{'epoch':>5} {'val_acc':>8} {'new best?':>10} {'best':>6} {'patience':>9}  stop?")
@@ -96,11 +97,10 @@ for epoch, e_acc in enumerate(val_accs, start=1):
     if stopper.should_stop:
         break
 
-# %% [markdown]
-# The same numbers as the hand-written loop, row for row. A picture of the same run:
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The same numbers as the hand-written loop, row for row.
 
-
-# %%
+# %% slideshow={"slide_type": "subslide"} jupyter={"source_hidden": true}
 def plot_early_stopping(accuracies, best_epoch, stop_epoch, patience, title):
     """Validation accuracy per epoch, with the best epoch and the epochs of patience after it."""
     epochs = range(1, len(accuracies) + 1)
@@ -123,24 +123,25 @@ best_epoch = max(row[0] for row in trace if row[2])     # the last epoch that wa
 plot_early_stopping(val_accs, best_epoch, len(trace), max_patience, "The document's example, max_patience = 7")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # The model saved is the one from epoch 5 (the green star), not the one from epoch 12:
-# the last seven epochs cost time and gave nothing. That is the document's list of
-# benefits: it **prevents overfitting** (training does not run on while validation gets
-# worse), **saves training time**, and **returns the best model, not the final model**.
-#
+# the last seven epochs cost time and gave nothing. The document's benefits: it
+# **prevents overfitting**, **saves training time**, and **returns the best model, not
+# the final model**.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. `EPOCHS = 10` against `max_patience = 7`
 #
-# Look again at the example: it stops after epoch **12**. But the document's
-# hyperparameters say `EPOCHS = 10`. With those two numbers, when can early stopping stop
-# anything? If the best epoch is `b`, the counter reaches 7 after epoch `b + 7`; that only
-# happens within 10 epochs if `b ≤ 3`, and only *saves* epochs if `b + 7 < 10`, i.e. if the
-# best epoch is 1 or 2. Let us check every case with `EarlyStopping`: a run whose
-# accuracy rises until epoch `b` and then never improves again.
+# The example stops after epoch **12**, but the document's hyperparameters say
+# `EPOCHS = 10`. If the best epoch is `b`, the counter reaches 7 after epoch `b + 7`; that
+# only happens within 10 epochs if `b ≤ 3`, and only *saves* epochs if `b + 7 < 10`, i.e.
+# if the best epoch is 1 or 2. Every case, with `EarlyStopping`: a run whose accuracy rises
+# until epoch `b` and then never improves again.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 EPOCHS = 10
 print(f"{'best epoch':>10}   {'stops after epoch':>17}   {'epochs saved':>12}")
+saves_epochs = []
 for best in range(1, EPOCHS + 1):
     accuracies = [0.5 + 0.03 * min(epoch, best) for epoch in range(1, EPOCHS + 1)]   # rises, then flat
     stopper = EarlyStopping(patience=max_patience)
@@ -152,30 +153,34 @@ for best in range(1, EPOCHS + 1):
             break
     saved = EPOCHS - stopped_after if stopped_after else 0
     print(f"{best:>10}   {stopped_after or 'never':>17}   {saved:>12}")
+    if saved:
+        saves_epochs.append(best)
+assert saves_epochs == [1, 2]   # only a best epoch of 1 or 2 saves any training
 
-# %% [markdown]
-# Early stopping saves training only when the best epoch is 1 or 2, that is when the model
-# has learnt all it could within the first two epochs. For the document's default run that
-# is unlikely, so in Train.py early stopping almost never stops. The part that matters
-# there is the other half of the mechanism: **keeping the best model**. Whatever happens
-# in the later epochs, the `deepcopy` of the best epoch's weights is what gets saved.
-#
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Early stopping saves training only when the best epoch is 1 or 2. For the document's
+# default run that is unlikely, so in Train.py early stopping almost never stops: what
+# matters there is **keeping the best model**, the `deepcopy` of the best epoch's weights.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Early stopping proper matters when you raise `EPOCHS` (say to 50 and let the patience
 # decide) or lower `max_patience`, which is what we do now. leafdl uses the document's
 # defaults: `TrainConfig()` has `epochs=10` and `max_patience=7`.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. A real run that stops early
 #
-# We train the course model with `max_patience=2` and at most 8 epochs. We also raise the
-# learning rate from the document's 0.001 to 0.01, so the classifier learns what it can
-# within a few epochs and then plateaus; with 0.001 it learns more slowly, and 8 epochs
-# may end before it stalls (try it: change `lr` below). As in notebook 05 we train at 128 px.
-#
-# The training lines vary a little from machine to machine; the numbers quoted in the
-# text below are read from the `History` that `fit` returns, so they always match.
+# The course model with `max_patience=2`, at most 8 epochs, and a learning rate of 0.01
+# instead of the document's 0.001, so that the classifier learns what it can within a few
+# epochs and then plateaus.
 
-# %% tags=["nbval-ignore-output"]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# With 0.001 it learns more slowly, and 8 epochs may end before it stalls (try it: change
+# `lr` below). As in notebook 05 we train at 128 px. The training lines vary a little from
+# machine to machine; the numbers quoted below are read from the `History` that `fit`
+# returns, so they always match.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from leafdl.config import TrainConfig
 from leafdl.data import build_dataloaders
 from leafdl.device import pick_device
@@ -190,7 +195,7 @@ config = TrainConfig(epochs=8, max_patience=2, lr=0.01, img_size=COURSE_IMG_SIZE
 RUN = "../data/runs/08-early-stopping"   # fit also saves the last epoch's state there (last.ckpt)
 history = fit(model, loaders, config, device=device, run_dir=RUN)
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 print(f"trained {history.epochs} of {config.epochs} epochs; stopped early: {history.stopped_early}")
 print(f"best epoch: {history.best_epoch}, validation accuracy {history.best_valid_acc:.3f}")
 print(f"last epoch: {history.epochs}, validation accuracy {history.valid_acc[-1]:.3f}")
@@ -202,25 +207,24 @@ plot_early_stopping(history.valid_acc, history.best_epoch, history.epochs if his
                     config.max_patience, "A real run: max_patience = 2, lr = 0.01")
 plt.show()
 
-# %% [markdown]
-# Read the lines above: the validation accuracy rises for a few epochs, then fails to beat
-# its best twice in a row, and `fit` stops (`stopped_early` is `True` when it did). Notice
-# also how coarse the accuracy is: with 48 validation leaves it moves in steps of one
-# leaf, about 0.021, so "no improvement" can simply mean "the same leaves right as
-# before", while the validation *loss* may still be going down. A patience of 2 is
-# impatient for such a noisy signal; the document's 7 is generous. Choosing patience is
-# choosing how much noise to sit through.
-#
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The validation accuracy rises for a few epochs, then fails to beat its best twice in
+# a row, and `fit` stops (`stopped_early` is `True` when it did). Notice how coarse the
+# accuracy is: with 48 validation leaves it moves in steps of one leaf, about 0.021, so
+# "no improvement" can simply mean "the same leaves right as before", while the validation
+# *loss* may still be going down. A patience of 2 is impatient for such a noisy signal; the
+# document's 7 is generous. Choosing patience is choosing how much noise to sit through.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. `fit` gives back the best weights, not the last
 #
 # When the loop ends, `fit` loads the kept copy of the best epoch's `state_dict` back into
 # the model (the document's `best_model = copy.deepcopy(model.state_dict())`, notebook 09).
-# So the model we hold now should score exactly what the best epoch scored, not what the
-# last epoch scored. Accuracy alone cannot tell them apart when both epochs got the same
-# leaves right (it moves in steps of one leaf); the validation *loss* can, since it
-# changes with every weight. We evaluate the model once more with `run_phase`:
+# So the model we hold should score exactly what the best epoch scored. Accuracy alone
+# cannot tell best from last when both got the same leaves right; the validation *loss*
+# can, since it changes with every weight. We evaluate the model once more:
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from torch import nn
 
 from leafdl.engine import run_phase
@@ -233,13 +237,13 @@ print(f"model after fit:   validation loss {check.loss:.4f}, accuracy {check.acc
 print(f"best epoch ({best + 1}):    validation loss {history.valid_loss[best]:.4f}, accuracy {history.valid_acc[best]:.3f}")
 print(f"last epoch ({last + 1}):    validation loss {history.valid_loss[last]:.4f}, accuracy {history.valid_acc[last]:.3f}")
 
-# %% [markdown]
-# The check below compares losses. It can only tell best from last if the two epochs are
-# different epochs with different losses, so it checks that first; and to be sure it
-# *would* fail on the last epoch's weights, it runs the same evaluation on them, read
-# back from the `last.ckpt` that `fit` saved after the final epoch (notebook 09).
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The check below compares losses. It can only tell best from last if they are different
+# epochs with different losses, so it checks that first; and to be sure it *would* fail on
+# the last epoch's weights, it runs the same evaluation on them, read back from the
+# `last.ckpt` that `fit` saved after the final epoch (notebook 09).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 import copy
 
 from leafdl.checkpoint import TRAINING_STATE_FILE, safe_torch_load
@@ -262,15 +266,17 @@ print("the same check on the last epoch's weights passes: ", holds_epoch(check_l
 assert holds_epoch(check, best) and not holds_epoch(check, last)
 assert holds_epoch(check_last, last) and not holds_epoch(check_last, best)
 
-# %% [markdown]
-# The model in memory is the best epoch's model, whatever came after it, and the check
-# tells the two apart: the last epoch's weights fail it. The validation images and their
-# transforms are deterministic (no augmentation), so the same weights give exactly the
-# same loss and accuracy. With a `run_dir`, `fit` also writes that
-# best model to `model.pth` as soon as an epoch improves, so a crash in epoch 9 cannot
-# lose the model of epoch 5 (notebook 09).
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The model in memory is the best epoch's model, whatever came after it; the last
+# epoch's weights fail the check.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The validation images and their transforms are deterministic (no augmentation), so the
+# same weights give exactly the same loss and accuracy. With a `run_dir`, `fit` also
+# writes the best model to `model.pth` as soon as an epoch improves, so a crash in epoch 9
+# cannot lose the model of epoch 5 (notebook 09).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Early stopping counts epochs without a **strictly** better validation accuracy and
@@ -283,7 +289,7 @@ assert holds_epoch(check_last, last) and not holds_epoch(check_last, best)
 #   records `history.best_epoch`, and loads the best weights back into the model.
 # - Small validation sets make accuracy coarse and noisy: choose patience with that in mind.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1.** With `max_patience = 3`, after which epoch does training stop for these
@@ -293,31 +299,31 @@ assert holds_epoch(check_last, last) and not holds_epoch(check_last, best)
 #
 # Trace it by hand first (watch out for ties), then check with `EarlyStopping`.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_stop_epoch
 
 answer = None  # your answer here
 check_stop_epoch(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** You raise `EPOCHS` to **20** and keep `max_patience = 7`. What is the
 # **latest** best epoch for which early stopping still saves at least one epoch of
 # training?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_latest_useful_best_epoch
 
 answer = None  # your answer here
 check_latest_useful_best_epoch(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3** (code). Write early stopping as a small class: `EarlyStopper(patience)`,
 # whose `step(valid_acc)` is called once per epoch with the validation accuracy and
 # returns `True` when training should stop, `False` otherwise, following the document's
 # rule. The check replays six runs (two patiences) through your class and through
 # `leafdl.engine.EarlyStopping`, and compares the epochs at which they stop.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_early_stopper
 
 

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 13 · Beyond the document: scaling up
 #
 # The demo leaves train in seconds. The full PlantVillage set (about 54,000 photos, 38
@@ -18,10 +18,10 @@
 # - what to expect: the effective batch size, scaling the learning rate, and where the
 #   speed-up stops.
 #
-# **Time:** about 15 minutes to read and run. Goes beyond the document, starting from its
-# **Tuning Guidelines** table ("slow training").
+# **Time:** about 15 minutes. Goes beyond the document, starting from its **Tuning
+# Guidelines** table ("slow training").
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import json
 import os
 import socket
@@ -42,18 +42,18 @@ from leafdl.models import build_model, count_parameters, unfreeze_last_blocks
 leaves, split = demo_data()
 RUNS = Path("../data/runs")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Data parallelism in one picture
 #
 # Start N processes (one per GPU). Each holds a full copy of the model and reads a
-# different **shard** of the training images. For one step, each computes the loss and
-# the gradients on its own batch. Then the processes exchange gradients: an
-# **all-reduce** adds them up and every process receives the same sum, divided by N, the
-# average. Each process's optimizer takes that same step, so the copies stay identical,
-# step after step, without ever sending the weights themselves.
+# different **shard** of the training images, and computes the loss and the gradients on
+# its own batch. Then an **all-reduce** adds up the gradients and every process receives
+# the same sum, divided by N: the average. Each optimizer takes that same step, so the
+# copies stay identical without ever sending the weights themselves.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def draw_data_parallelism(processes: int = 4):
+    """The picture of data parallelism below: N processes, their shards, and the all-reduce."""
     fig, ax = plt.subplots(figsize=(10, 5.2))
     ax.set(xlim=(0, 10), ylim=(0, 6.6))
     ax.axis("off")
@@ -82,19 +82,20 @@ def draw_data_parallelism(processes: int = 4):
     return fig
 
 
-fig = draw_data_parallelism()
+# %% slideshow={"slide_type": "subslide"}
+fig = draw_data_parallelism(processes=4)   # the drawing code is in the cell above (skipped on the slides)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Why averaging gradients is the same as one big batch
 #
-# The loss of a batch is the *mean* of its samples' losses, and a gradient of a mean is
-# the mean of the gradients. So the gradient of one batch of 16 equals the average of the
-# gradients of its two halves of 8. Here it is with the document's classifier, a
-# `nn.Linear(1280, 4)`, on made-up features: once on the whole batch, once as two
-# "processes" whose gradients we average by hand, as the all-reduce would.
+# The loss of a batch is the *mean* of its samples' losses, and the gradient of a mean is
+# the mean of the gradients. So the gradient of a batch of 16 equals the average of the
+# gradients of its two halves of 8. With the document's classifier, a `nn.Linear(1280, 4)`,
+# on made-up features: once on the whole batch, once as two "processes" whose gradients we
+# average by hand, as the all-reduce would.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 classifier = nn.Linear(1280, 4)
 features, labels = torch.randn(16, 1280), torch.randint(0, 4, (16,))
@@ -115,22 +116,23 @@ largest_difference = (one_batch - averaged).abs().max().item()
 print(f"largest difference between the two gradients: {largest_difference:.1e}")
 assert largest_difference < 1e-6
 
-# %% [markdown]
-# The two agree to rounding. So N processes with batches of 32 take the same steps as
-# one process with batches of 32·N, as long as the shards are the same size (a
-# smaller last batch in one process would weigh as much as the others' full ones) and
-# nothing else in the model looks at the whole batch. BatchNorm does: each process
-# normalises with its own batch's statistics. With frozen BatchNorm (leafdl keeps it in
-# eval mode, notebook 06) that does not arise; when unfrozen blocks train, it is why
-# two processes of 8 are close to, not identical to, one process of 16.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The two agree to rounding: N processes with batches of 32 take the same steps as one
+# process with batches of 32·N.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# That holds as long as the shards are the same size (a smaller last batch in one process
+# would weigh as much as the others' full ones) and nothing else in the model looks at the
+# whole batch. BatchNorm does: each process normalises with its own batch's statistics.
+# With frozen BatchNorm (leafdl keeps it in eval mode, notebook 06) that does not arise;
+# when unfrozen blocks train, it is why two processes of 8 are close to, not identical
+# to, one process of 16.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. What changes in the loop, and what does not
 #
-# The training loop of notebook 05 stays as it was: the two phases, `zero_grad`,
-# forward, loss, `backward`, `step`, the scheduler, early stopping, checkpoints. What
-# running under `torchrun` adds (all of it in `leafdl/distributed.py`, used by
-# `leafdl/engine.py` and `leafdl/pipeline.py`):
+# The loop of notebook 05 stays as it was. What `torchrun` adds (all of it in
+# `leafdl/distributed.py`, used by `leafdl/engine.py` and `leafdl/pipeline.py`):
 #
 # | | one process | N processes (`torchrun`) |
 # |---|---|---|
@@ -142,13 +144,14 @@ assert largest_difference < 1e-6
 # | decisions | scheduler, early stopping | the same, from the summed metrics: every process decides alike |
 # | writing | print, plots, `model.pth` | rank 0 only; the others wait at a `barrier` where it splits the data |
 # | batch size | 32 | 32 **per process**: a step sees 32·N images |
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Validation has one trap. `DistributedSampler` makes every shard equally long by
 # repeating a few samples, which training does not mind but an accuracy does: those
 # samples would count twice. leafdl's validation shards (`ShardSampler`) skip the
 # padding. On the course's 48 validation leaves shared by 5 processes:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 VALID_IMAGES, PROCESSES = 48, 5
 padded = [list(DistributedSampler(range(VALID_IMAGES), num_replicas=PROCESSES, rank=rank, shuffle=False))
           for rank in range(PROCESSES)]
@@ -157,23 +160,26 @@ print("DistributedSampler:", [len(shard) for shard in padded], "=", sum(map(len,
 print("ShardSampler:      ", [len(shard) for shard in exact], "=", sum(map(len, exact)), "samples")
 assert sum(map(len, padded)) == 50 and sorted(sum(exact, [])) == list(range(VALID_IMAGES))
 
-# %% [markdown]
-# `DistributedSampler` hands out 50 samples for 48 images: two of them would count twice.
-# The shards of `ShardSampler` hold every image exactly once.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# `DistributedSampler` hands out 50 samples for 48 images: two would count twice.
+# `ShardSampler` holds every image exactly once.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Two processes on this computer
 #
-# `torchrun` starts the processes and tells each its rank through environment variables;
-# `python -m torch.distributed.run` is the same program. Here it starts two processes on
-# the CPU, which talk over `gloo` on this computer's own address, 127.0.0.1, and train the
-# demo leaves at the notebooks' 128 px for 2 epochs, with a batch of 16 per process, 32
-# per step, and a learning rate of 0.003 (three times the document's, so that two short
-# epochs come close to where the accuracy levels off). One thread per process
-# (`OMP_NUM_THREADS=1`), so the two share the CPU fairly; a single process uses all the
-# cores as threads.
+# `torchrun` (the same program as `python -m torch.distributed.run`) starts the processes
+# and tells each its rank through environment variables. Here: two processes on the CPU,
+# talking over `gloo` on 127.0.0.1, training the demo leaves for 2 epochs with a batch of
+# 16 per process, 32 per step.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# At the notebooks' 128 px, with a learning rate of 0.003 (three times the document's, so
+# that two short epochs come close to where the accuracy levels off). One thread per
+# process (`OMP_NUM_THREADS=1`), so the two share the CPU fairly; a single process uses
+# all the cores as threads. The cell below only defines how to run the command; the next
+# one starts the processes.
+
+# %% slideshow={"slide_type": "-"}
 def free_port() -> int:
     """A TCP port nobody uses, for the processes to meet on."""
     with socket.socket() as probe:
@@ -198,21 +204,21 @@ TWO = ["torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0
 COMMON = ["../data/demo-split", "--img-size", str(COURSE_IMG_SIZE), "--epochs", "2", "--lr", "0.003",
           "--arch", "efficientnet_lite0", "--workers", "0", "--quiet"]
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 two_log = run_command(TWO, "train", *COMMON, "--batch-size", "16", "--out", "../data/runs/13-two-processes")
 assert two_log.count("Epoch  1/2") == 1 and two_log.count("Saved model.pth") == 1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Every line was printed once, by rank 0; rank 1 trained silently beside it. The same
 # run in one process with the same global batch of 32:
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 one_log = run_command([], "train", *COMMON, "--batch-size", "32", "--out", "../data/runs/13-one-process")
 
-# %% [markdown]
-# The run folder of the two processes records how they trained:
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The run folders record how they trained:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 two = json.loads((RUNS / "13-two-processes" / "metadata.json").read_text())
 one = json.loads((RUNS / "13-one-process" / "metadata.json").read_text())
 for name, run in (("2 processes", two), ("1 process", one)):
@@ -223,16 +229,18 @@ print(f"difference: {difference:.3f} ({round(difference * 48)} of 48 validation 
 assert (two["world_size"], two["global_batch_size"], one["global_batch_size"]) == (2, 32, 32)
 assert difference <= 2 / 48 + 1e-9
 
-# %% [markdown]
-# Both reach the same accuracy within 2 of the 48 validation leaves. They are not
-# identical runs: the two processes shuffle the images with `DistributedSampler` and
-# draw their own augmentations, so each step averages over other leaves than the single
-# process does. On a 2-core laptop, do not expect two processes to be faster than one:
-# one process already uses both cores as two threads, and the processes add start-up
-# time and communication. The speed-up is for machines with more cores or GPUs than one
-# process can use.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Both reach the same accuracy within 2 of the 48 validation leaves.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# They are not identical runs: the two processes shuffle the images with
+# `DistributedSampler` and draw their own augmentations, so each step averages over other
+# leaves than the single process does. On a 2-core laptop, do not expect two processes to
+# be faster than one: one process already uses both cores as two threads, and the
+# processes add start-up time and communication. The speed-up is for machines with more
+# cores or GPUs than one process can use.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The commands for real hardware
 #
 # **One server with 4 GPUs** (each process takes the GPU `cuda:LOCAL_RANK`, and they
@@ -253,13 +261,14 @@ assert difference <= 2 / 48 + 1e-9
 # torchrun --nnodes 2 --nproc-per-node 4 --rdzv-backend c10d --rdzv-endpoint 10.0.0.1:29400 \
 #     --rdzv-id pv-run -m leafdl train /shared/plantvillage-split --out /shared/runs/pv --batch-size 64
 # ```
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # If a run stops, the same command with `--resume` continues it from `last.ckpt`, with
 # the same number of processes (leafdl refuses another number: the global batch would
 # change). `benchmarks/bench_distributed.py` measures images per second with 1 and N
 # processes on your machine.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. What to expect
 #
 # **The effective batch size** is `batch_size x processes`. With the document's 32 on 8
@@ -268,15 +277,19 @@ assert difference <= 2 / 48 + 1e-9
 # **The learning rate.** Fewer, better-averaged steps move the weights less per epoch. The
 # usual starting point is the *linear scaling rule* (Goyal et al., 2017): multiply the
 # learning rate by the same factor as the batch, with a few epochs of warm-up when the
-# factor is large. Adam is less sensitive to it than SGD; check on the validation
-# curve, starting from `lr x processes` and trying half of it. (Or keep the global batch:
-# `--batch-size 32` on 1 GPU is `--batch-size 8` on 4, same steps, same learning rate.)
-#
+# factor is large.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Adam is less sensitive to it than SGD; check on the validation curve, starting from
+# `lr x processes` and trying half of it. (Or keep the global batch: `--batch-size 32` on
+# 1 GPU is `--batch-size 8` on 4, same steps, same learning rate.)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Where the speed-up stops.** Each step, every process sends and receives about twice
 # the size of the trainable parameters' gradients (a ring all-reduce). What that costs
 # depends on how many parameters train:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 model, _ = build_model(4, arch="efficientnet_lite0", verbose=False)
 frozen = count_parameters(model).trainable
 unfreeze_last_blocks(model, 12)
@@ -285,22 +298,25 @@ for name, count in (("frozen features", frozen), ("last 12 blocks unfrozen", unf
     print(f"{name:<24} {count:>10,} trainable parameters, {count * 4 / 2**20:6.2f} MiB of gradients per step")
 assert frozen == 5_124 and unfrozen > 100 * frozen
 
-# %% [markdown]
-# With frozen features, only the classifier's 5,124 gradients travel: the all-reduce
-# is almost free, but each step is cheap too, and reading and decoding images becomes
-# the limit (give each process enough `--workers`; leafdl shares the cores out by
-# default). When more than a hundred times as many parameters train, the exchange grows
-# with them, which a fast link between GPUs (NVLink) carries easily and a slow network
-# between machines does not. And on a small dataset, the start-up of the processes and
-# the last, half-empty batches dominate: the demo leaves are done before the processes
-# have warmed up. Data parallelism pays off for large datasets and models that keep
-# every GPU busy: the full PlantVillage set, fine-tuned.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Frozen features: only the classifier's 5,124 gradients travel, and reading images
+# becomes the limit. More than a hundred times as many train when blocks are unfrozen: a
+# fast link between GPUs (NVLink) carries that easily, a slow network between machines
+# does not.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# With frozen features the all-reduce is almost free, but each step is cheap too, so
+# reading and decoding images becomes the limit (give each process enough `--workers`;
+# leafdl shares the cores out by default). On a small dataset, the start-up of the
+# processes and the last, half-empty batches dominate: the demo leaves are done before the
+# processes have warmed up. Data parallelism pays off for large datasets and models that
+# keep every GPU busy: the full PlantVillage set, fine-tuned.
 #
 # **On a GPU**, leafdl also uses mixed precision (`torch.autocast` with a `GradScaler`),
 # pinned memory with `non_blocking` copies, and `cudnn.benchmark` (the image size never
 # changes, so cuDNN may pick its fastest convolution once).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Data parallelism: one model copy per process, a shard of the data each, gradients
@@ -315,34 +331,34 @@ assert frozen == 5_124 and unfrozen > 100 * frozen
 #   rate with it as a starting point. The speed-up stops where loading data,
 #   communication or start-up take longer than the computation they run beside.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. The global batch.** `torchrun --nnodes 2 --nproc-per-node 4 -m leafdl train ...
 # --batch-size 32`: how many images does one optimizer step see?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_global_batch
 
 answer = None  # your answer here
 check_global_batch(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **2. Steps per epoch.** A PlantVillage-sized training set of 43,456 images, 8
 # processes, `--batch-size 32`: how many optimizer steps does one epoch take?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_steps_per_epoch
 
 answer = None  # your answer here
 check_steps_per_epoch(answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **3. Scaling the learning rate.** A run trained well on 1 GPU with batch 32 and
 # `lr = 0.001`. You move it to 4 GPUs, keeping `--batch-size 32`. Which learning rate
 # does the linear scaling rule suggest?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_scaled_learning_rate
 
 answer = None  # your answer here
