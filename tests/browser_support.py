@@ -944,7 +944,9 @@ JS_PRESENT_SLIDE = """() => {
     return {id: slide.id, height: Math.round(slide.scrollHeight * scale), width: Math.round(slide.scrollWidth * scale),
             top: Math.round(box.top), left: Math.round(box.left),
             title: slide.innerText.trim().split('\\n')[0].slice(0, 70),
-            code_cells: slide.querySelectorAll('.jp-CodeCell:not(.reveal-skip)').length,
+            // code cells whose source shows (a collapsed source cannot be clicked into)
+            code_cells: [...slide.querySelectorAll('.jp-CodeCell:not(.reveal-skip) .cm-content')]
+                .filter((editor) => editor.offsetParent !== null).length,
             widget_errors: Array.from(slide.querySelectorAll('.jp-OutputArea-output'))
                 .map(node => node.innerText.trim())
                 .filter(text => text.startsWith('Error displaying widget')).map(text => text.slice(0, 120)),
@@ -1106,7 +1108,8 @@ def _wait_for_slide_to_settle(page) -> None:
 
 def _run_first_code_cell(page, lab: JupyterLabServer, notebook_path: str, report: DeckReport, number: int) -> None:
     """Run the present slide's first code cell from the slide and check that it finished cleanly."""
-    cell = page.locator(".reveal .slides section.present:not(.stack) .jp-CodeCell:not(.reveal-skip)").first
+    cell = page.locator(".reveal .slides section.present:not(.stack) .jp-CodeCell:not(.reveal-skip)"
+                        ":has(.cm-content:visible)").first
     report.ran_cell_on = page.evaluate(JS_DECK_STATE)["slide"]
     cell.evaluate(JS_WATCH_PROMPT)
     cell.locator(".cm-content").click()
