@@ -34,7 +34,7 @@ batch_size, height, width = 32, 224 // 2, 224 // 2  # that convolution halves th
 activation_bytes = batch_size * stem_channels * height * width * 4  # float32 = 4 bytes
 print(f"{batch_size} x {stem_channels} x {height} x {width} floats = {activation_bytes / 2**20:.1f} MiB")
 print(f"above glibc's largest automatic mmap threshold (32 MiB): {activation_bytes > 32 * 2**20}")
-assert activation_bytes > 32 * 2**20
+assert activation_bytes > 32 * 2**20 and round(activation_bytes / 2**20) == 49
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # So, untuned, every batch maps fresh memory for its activations, page-faults through
@@ -43,11 +43,14 @@ assert activation_bytes > 32 * 2**20
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Measured: page faults, batch after batch
 #
-# Each run is a fresh Python process (the setting cannot be undone in a running one). It
-# allocates, fills and frees a tensor of that size 30 times, as 30 batches would, and
-# counts the page faults of each batch: once as it is, once after `tune_cpu_allocator()`.
+# A small program that runs 30 "batches" of that size (allocate, fill, free) and counts
+# the page faults of each. We run it once as it is, once tuned.
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Each run is a fresh Python process (the setting cannot be undone in a running one),
+# which counts the page faults of each batch.
+
+# %% slideshow={"slide_type": "-"}
 import json
 import platform
 import subprocess
@@ -68,6 +71,7 @@ for batch in range(30):
 print(json.dumps(faults))
 """
 
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
     last_ten = {}
     for variant in ("as-is", "tuned"):
