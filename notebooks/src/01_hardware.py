@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · Hardware: CPU vs GPU
 #
 # Deep learning is mostly one operation, the matrix multiplication, repeated billions of
@@ -13,29 +13,29 @@
 #   and timing it at several sizes (GFLOP/s);
 # - how many CPU threads PyTorch uses, and what one thread against all of them changes;
 # - how long one forward pass of the course's network takes, per batch and per image;
-# - `.to(device)` for tensors and models, and the trap of forgetting to assign its result;
-# - (optional) the one CPU setting `leafdl` tunes, and why.
+# - `.to(device)` for tensors and models, and the trap of forgetting to assign its result.
 #
 # **Time:** about 10 minutes to read and run. Follows the document's section
 # **Hardware: CPU vs GPU**.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The timings stored below come from the machine that built this notebook (a small 2-core
 # CPU shared with other work, no GPU). Yours will differ, which is the point: run the
 # cells and compare.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Picking the device
 #
 # The document starts with one line: use the GPU if PyTorch can see one (`cuda` is
 # NVIDIA's GPU programming platform), otherwise the CPU.
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 import torch
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 print("DEVICE =", DEVICE)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # A `torch.device` is only a name: `"cpu"`, `"cuda"` (the first NVIDIA GPU), `"cuda:1"`
 # (the second), or `"mps"` (the GPU of an Apple-silicon Mac). Every tensor and every model
 # lives on exactly one device, and PyTorch computes where the data is.
@@ -44,7 +44,7 @@ print("DEVICE =", DEVICE)
 # GPU when there is no NVIDIA one: **cuda → mps → cpu**. `describe_device` says what was
 # found, in one line.
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 from leafdl.device import cpu_count, describe_device, pick_device
 
 device = pick_device()
@@ -52,7 +52,7 @@ print("picked:           ", describe_device(device))
 print("CPU cores to use: ", cpu_count())
 print("PyTorch threads:  ", torch.get_num_threads())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # | | CPU | GPU |
 # |---|---|---|
 # | cores | a few (2 to 32), each fast and clever | thousands, each simple |
@@ -62,7 +62,7 @@ print("PyTorch threads:  ", torch.get_num_threads())
 # *PyTorch threads* is how many CPU cores one operation may split its work over. By
 # default it is the number of cores, so a CPU is parallel too, just much less than a GPU.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why GPUs? Count the work in a matrix multiplication
 #
 # A layer of a neural network is, at heart, a matrix multiplication: a convolution slides
@@ -75,13 +75,14 @@ print("PyTorch threads:  ", torch.get_num_threads())
 # For $n = 1024$ that is about 2.1 billion FLOPs. The key fact: the $n^2$ output numbers do
 # not depend on each other, so they can all be computed *at the same time*. That is what
 # a GPU's thousands of cores are built for.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Let us measure how many billion FLOPs per second (GFLOP/s) this machine manages. We time
 # each product a few times and keep the fastest run (the others were disturbed by
 # something else on the machine). On a GPU, work is *queued* and runs in the background,
 # so we must wait for it to finish (`torch.cuda.synchronize()`) before reading the clock.
 
-# %%
+# %% slideshow={"slide_type": "slide"}
 import time
 
 
@@ -107,7 +108,7 @@ def matmul_gflops(n: int, device: torch.device) -> float:
     return 2 * n**3 / seconds_per_call(lambda: a @ b, device) / 1e9
 
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"]
 sizes = [128, 256, 512, 1024, 2048]
 devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
 
@@ -117,13 +118,14 @@ for n in sizes:
     for d in devices:
         gflops[d.type, n] = matmul_gflops(n, d)
     print(f"{n:>6} {2 * n**3 / 1e9:>15.3f}" + "".join(f"{gflops[d.type, n]:>16.1f}" for d in devices))
+assert round(2 * 1024**3 / 1e9, 1) == 2.1  # the 2.1 billion FLOPs of n = 1024
 if torch.cuda.is_available():
     print(f"\nGPU speed-up at n = {sizes[-1]}: {gflops['cuda', sizes[-1]] / gflops['cpu', sizes[-1]]:.0f}x")
     assert gflops["cuda", sizes[-1]] > gflops["cpu", sizes[-1]]
 else:
     print("\nNo GPU here: only the CPU was timed. On a GPU machine this table gets a cuda column.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Notice two things. First, the smallest products usually run below the machine's best
 # rate: starting an operation has a fixed cost, and a 128x128 product is little work to
 # share among the cores. The more cores (and a GPU has thousands), the bigger a product
@@ -134,14 +136,14 @@ else:
 # only the CPU column: the document's "10 to 100 times faster" is the document's figure,
 # not a measurement of this notebook. Run it on a GPU to measure yours.)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### The CPU is parallel too: one thread against all of them
 #
 # `torch.set_num_threads(k)` limits PyTorch to `k` cores. Timing the same product with one
 # thread and with all of them shows how well the work splits up: with 2 cores, at best
 # twice as fast. A GPU pushes the same idea to thousands of cores.
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 all_threads = torch.get_num_threads()
 thread_gflops = {}
 for threads in sorted({1, all_threads}):
@@ -152,11 +154,11 @@ torch.set_num_threads(all_threads)  # back to the default
 if all_threads > 1:
     print(f"speed-up with {all_threads} threads: {thread_gflops[all_threads] / thread_gflops[1]:.1f}x")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # A picture of the measurements: GFLOP/s for each size (left), and for one thread against
 # all of them (right). Taller is faster.
 
-# %%
+# %% slideshow={"slide_type": "-"} jupyter={"source_hidden": true}
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -179,7 +181,7 @@ for ax in (size_ax, thread_ax):
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A forward pass of the course's network
 #
 # Matrix products are the ingredient; a *forward pass* (the network turning a batch of
@@ -191,7 +193,7 @@ plt.show()
 # 224). `model.eval()` and `torch.inference_mode()` tell PyTorch we only predict, so it
 # does no bookkeeping for training (notebook 06 explains both).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course import COURSE_IMG_SIZE
 from leafdl.models import build_model
 
@@ -201,7 +203,7 @@ model.eval()
 batch = torch.randn(32, 3, COURSE_IMG_SIZE, COURSE_IMG_SIZE)
 print("input batch:", tuple(batch.shape), "->  output:", tuple(model(batch[:2]).shape[1:]), "scores per image")
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "slide"} tags=["nbval-ignore-output"]
 forward_seconds = {}
 with torch.inference_mode():
     for images in (1, 32):
@@ -225,7 +227,7 @@ if torch.cuda.is_available():
 else:
     print("No GPU here: the same cell times the model on the GPU when torch.cuda.is_available() is True.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Compare the *per image* column. On a GPU, or a CPU with many cores, one image alone is
 # much slower per image than a batch: a single image is too little work to keep all the
 # cores busy, while a batch gives every layer a matrix product 32 times bigger. On a
@@ -237,7 +239,7 @@ else:
 # pass that computes the gradients (about twice the work again, for the layers being
 # trained): that is the work a GPU speeds up.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Moving data and models: `.to(device)`
 #
 # The document moves each batch and the model to the chosen device:
@@ -251,7 +253,7 @@ else:
 # in the computer's main memory, and PyTorch stops with *Expected all tensors to be on
 # the same device*. Look at `.device` before and after:
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 inputs = torch.randn(32, 3, COURSE_IMG_SIZE, COURSE_IMG_SIZE)
 print("inputs before:", inputs.device)
 inputs = inputs.to(DEVICE)
@@ -263,14 +265,14 @@ print("model after:  ", next(model.parameters()).device)
 if DEVICE.type == "cpu":
     print("No GPU here: both were already on the CPU, so .to(DEVICE) changed nothing.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # One difference between the two lines matters. **A tensor's `.to()` returns a new
 # tensor** and leaves the old one as it was; **a model's `.to()` moves the model itself**
 # (and returns it, for convenience). So `inputs.to(DEVICE)` on its own line does nothing
 # useful: you must write `inputs = inputs.to(DEVICE)`. We can see this on any machine by
 # changing the number type instead of the device (`.to()` does both):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 x = torch.ones(3)
 x.to(torch.float64)  # result thrown away: x is unchanged
 print("after x.to(float64):     x.dtype =", x.dtype)
@@ -281,47 +283,19 @@ layer = torch.nn.Linear(2, 2)
 returned = layer.to(torch.float64)  # a module converts itself in place
 print("layer weight dtype:", layer.weight.dtype, "| returned the same object:", returned is layer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # `leafdl`'s training loop (`leafdl.engine.run_phase`, notebook 05) moves every batch with
 # `inputs.to(device, non_blocking=True)`: on a GPU, `non_blocking` lets the copy overlap
 # with computation. `leafdl.engine.fit` picks the device with `pick_device()` unless you
 # pass one.
 
-# %% [markdown]
-# ## Optional: the CPU setting `leafdl` tunes
-#
-# When a program asks for memory on Linux, the C library's allocator (glibc's `malloc`)
-# decides where it comes from. Small blocks come from a pool the program keeps. Blocks
-# above the **mmap threshold** (128 KiB at first, rising up to 32 MiB as the program runs)
-# are requested fresh from the operating system with `mmap`, and handed back the moment
-# they are freed. Fresh pages are zero-filled by the kernel on first touch (a *page
-# fault* per 4 KiB page), which costs time.
-#
-# One layer's output for a batch is bigger than that: at the document's 224 px, the
-# first layer of our network already produces this many bytes per batch:
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **For practitioners:** on a Linux CPU, `fit` also changes one setting of the memory
+# allocator, so that the memory of one batch is reused by the next instead of being
+# handed back and page-faulted in again. Why, and what it saves, measured:
+# [A1 · CPU tuning](A1_cpu_tuning.ipynb).
 
-# %%
-stem_channels = model.features[0][0].out_channels  # the first convolution's output channels
-batch_size, height, width = 32, 224 // 2, 224 // 2  # that convolution halves the image
-activation_bytes = batch_size * stem_channels * height * width * 4  # float32 = 4 bytes
-print(f"{batch_size} x {stem_channels} x {height} x {width} floats = {activation_bytes / 2**20:.1f} MiB")
-print(f"above glibc's largest automatic mmap threshold (32 MiB): {activation_bytes > 32 * 2**20}")
-
-# %% [markdown]
-# So without tuning, every batch maps fresh memory, page-faults through it, and gives it
-# back, then does it all again for the next batch. `leafdl.device.tune_cpu_allocator()`
-# raises the threshold (glibc's `mallopt`, the same as the environment variables
-# `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_`), so the memory of one batch is
-# kept and reused for the next. `fit` calls it when it trains on the CPU. It returns
-# `True` where it applied (Linux with glibc) and `False` elsewhere (macOS, Windows), where
-# it changes nothing. A benchmark in `benchmarks/` measures the difference.
-
-# %% tags=["nbval-ignore-output"]
-from leafdl.device import tune_cpu_allocator
-
-print("allocator tuned:", tune_cpu_allocator())
-
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - `DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")` picks the
@@ -334,29 +308,29 @@ print("allocator tuned:", tune_cpu_allocator())
 # - `tensor = tensor.to(device)` (assign it!) and `model.to(device)`; model and data must
 #   be on the same device.
 # - On the CPU, PyTorch uses `torch.get_num_threads()` cores per operation; `leafdl`
-#   also keeps batch-sized memory allocated between batches (`tune_cpu_allocator`).
+#   also keeps batch-sized memory allocated between batches (appendix A1).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Count the work.** How many floating-point operations (multiplications plus
 # additions) does the product of two 512x512 matrices take? Write it as a Python
 # expression if you like.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_matmul_flops
 
 answer = None  # your answer here
 check_matmul_flops(answer, n=512)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **2. Choose the device** (code). The document's line picks CUDA or the CPU. Write
 # `choose_device()` that returns a `torch.device`: CUDA when `torch.cuda.is_available()`,
 # otherwise Apple's GPU when `torch.backends.mps.is_available()`, otherwise the CPU. The
 # check runs your function on four pretend machines (an NVIDIA PC, a Mac, a laptop
 # without a GPU, a machine with both), so you can test the GPU branches on any computer.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_choose_device
 
 
