@@ -141,8 +141,8 @@ def course_notebooks_folder() -> Path:
 
 
 def find_course_notebooks(folder: Path) -> list[Path]:
-    """The numbered notebooks in ``folder`` (``01_intro.ipynb``, ...), sorted."""
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    """The numbered lessons in ``folder`` (``01_intro.ipynb``, ...), then its appendices (``A1_...``), sorted."""
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb")) + sorted(folder.glob("A[0-9]_*.ipynb"))
 
 
 def file_digest(path: Path) -> str:
