@@ -98,13 +98,11 @@ assert all(lr == config.lr for lr in history.lr)   # the scheduler never acted
 # `leafdl.plots.plot_history` draws the document's figure (`leafdl train` saves it as
 # `metrics.png`):
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 from leafdl.plots import plot_history
 
 fig = plot_history(history, title="EfficientNet-Lite0 on the demo leaves, 5 epochs")
 plt.show()
-assert history.valid_acc[0] > history.train_acc[0]              # validation above training at first
-assert history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1] < history.valid_loss[-2]
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # How to read it, panel by panel:
@@ -120,6 +118,14 @@ assert history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1
 #    steps down by the factor 0.5 each time accuracy stalls.
 # 4. **Gap (bottom right)**: `train_acc - valid_acc` per epoch, green below 0.1, orange
 #    up to 0.2, red above: the next section.
+
+# %% slideshow={"slide_type": "subslide"}
+# What the notes say about this run's curves, checked:
+print("epoch 1, validation above training:", history.valid_acc[0] > history.train_acc[0])
+print("both losses still falling at the last epoch:",
+      history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1] < history.valid_loss[-2])
+assert history.valid_acc[0] > history.train_acc[0]
+assert history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1] < history.valid_loss[-2]
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The gap: is the model overfitting?
@@ -303,11 +309,8 @@ print(f"{corner:<18}" + "".join(f"{name:>18}" for name in names))
 for name, row in zip(names, matrix):
     print(f"{name:<18}" + "".join(f"{count:>18}" for count in row))
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# The same as a picture (`leafdl train` saves it as `confusion_matrix.png`):
-
-# %% slideshow={"slide_type": "-"}
-from leafdl.plots import plot_confusion_matrix
+# %% slideshow={"slide_type": "subslide"}
+from leafdl.plots import plot_confusion_matrix  # the same as a picture, saved by leafdl train
 
 fig = plot_confusion_matrix(matrix, predictions.classes)
 plt.show()
