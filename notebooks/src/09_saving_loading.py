@@ -216,7 +216,7 @@ config = TrainConfig(epochs=3, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
-history = fit(model, loaders, config, run_dir=RUN, progress=True)
+history = fit(model, loaders, config, run_dir=RUN, progress=False)
 
 # %% slideshow={"slide_type": "fragment"} tags=["nbval-ignore-output"]
 def human_size(n_bytes: int) -> str:
@@ -256,7 +256,7 @@ shutil.rmtree(RESUMED, ignore_errors=True)
 # %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 torch.manual_seed(0)
 model, _ = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
-first_part = fit(model, loaders, config, run_dir=RESUMED, on_epoch_end=press_ctrl_c_after_epoch_2, progress=True)
+first_part = fit(model, loaders, config, run_dir=RESUMED, on_epoch_end=press_ctrl_c_after_epoch_2, progress=False)
 
 # %% slideshow={"slide_type": "fragment"}
 print("epochs finished:", first_part.epochs, "| interrupted:", first_part.interrupted)
@@ -272,7 +272,7 @@ assert first_part.epochs == 2 and first_part.interrupted
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 torch.manual_seed(1)  # a different seed on purpose: resuming must not depend on it
 model, _ = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
-resumed = fit(model, loaders, config, run_dir=RESUMED, resume=True, progress=True)
+resumed = fit(model, loaders, config, run_dir=RESUMED, resume=True, progress=False)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Did the interruption change anything? The resumed run against the uninterrupted run of

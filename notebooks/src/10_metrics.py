@@ -43,7 +43,7 @@ torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 config = TrainConfig(epochs=5, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", num_workers=0)
-history = fit(model, loaders, config, run_dir=RUN, progress=True)
+history = fit(model, loaders, config, run_dir=RUN, progress=False)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The tracked metrics
