@@ -89,7 +89,7 @@ print("buffer kinds:", sorted({name.rsplit('.', 1)[1] for name in buffers}))
 megabytes = sum(t.numel() * t.element_size() for t in state.values()) / 1e6
 print(f"all together: {megabytes:.1f} MB of numbers")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # And what is **not** in it: the architecture. There is no "this is an EfficientNet with
 # 16 blocks" anywhere, only names and numbers. To use a `state_dict` you first build the
 # very same model in code, then pour the numbers in with `model.load_state_dict(...)`.
@@ -183,7 +183,7 @@ with torch.no_grad():
 print("identical outputs after a save and a load:", same)
 assert same
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # ### Why `weights_only=True`?
 #
 # A `.pth` file holds a **pickle**, and loading a pickle can run code named in the file.
@@ -263,7 +263,7 @@ print("epochs finished:", first_part.epochs, "| interrupted:", first_part.interr
 print("files on disk:  ", sorted(p.name for p in RESUMED.iterdir()))
 assert first_part.epochs == 2 and first_part.interrupted
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Later (imagine a new Python session: a fresh model, nothing in memory) we call `fit`
 # again with `resume=True`. It reads `last.ckpt`, restores the model, optimizer, scheduler
 # and early-stopping counter as they were after epoch 2, and trains epoch 3. On the
@@ -409,7 +409,7 @@ from leafdl.course.exercises import check_classifier_numbers
 answer = None  # your answer here
 check_classifier_numbers(answer, num_classes=38)
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "-"}
 # **Exercise 2.** Every BatchNorm layer contributes one `num_batches_tracked` buffer.
 # How many `num_batches_tracked` entries does the `state_dict` of our EfficientNet-Lite0
 # hold, in other words, how many BatchNorm layers does it have? (Count them in

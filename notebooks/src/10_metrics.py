@@ -84,7 +84,7 @@ assert n_valid == 48
 # falling while accuracy is stuck, as the model grows surer of the leaves it already gets
 # right. A loss of 1.39 = `-log(1/4)` is pure guessing between 4 classes.
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # **The learning rate** stays at 0.001: `ReduceLROnPlateau(patience=3)` only halves it
 # after more than 3 epochs without improvement, which a 5-epoch run does not reach.
 
@@ -267,7 +267,7 @@ assert overfit.valid_loss[last] > overfit.valid_loss[lowest_loss] + 0.15 and low
 assert overfit.gap[last] > 0.2 and overfit.valid_acc[last] < overfit.valid_acc[best]
 assert last - best == overfit_config.max_patience and min(overfit.lr) < overfit_config.lr
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Early stopping ended the run 7 epochs after the best epoch, and `fit` kept that epoch's
 # weights. The model we hold must score the best epoch's validation loss, not the last's:
 
@@ -297,7 +297,7 @@ assert abs(check.loss - overfit.valid_loss[last]) > 0.1
 # `leafdl.metrics.collect_predictions` runs the model (`eval()` mode, no gradients) over
 # the validation loader and keeps every image's true label, prediction and probabilities.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "-"}
 from leafdl.metrics import collect_predictions
 
 predictions = collect_predictions(model, loaders.valid, classes=loaders.classes, progress=False)
@@ -332,7 +332,7 @@ plt.show()
 #
 # **F1**, their harmonic mean, is high only when both are. By hand, for rust:
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "-"}
 rust = predictions.classes.index("Cedar_apple_rust")
 called_rust = matrix[:, rust].sum()
 really_rust = matrix[rust, :].sum()
@@ -447,7 +447,7 @@ example_matrix = np.array([[45, 2, 3, 0],
 answer = None  # your answer here
 check_precision_of_class(answer, example_matrix, example_classes, "Cedar_apple_rust")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "-"}
 # **Exercise 2** (code). Compute the gap panel and its dotted line yourself:
 # `gap_report(history)` gets a dict of per-epoch lists (`"train_acc"`, `"valid_acc"`,
 # `"train_loss"`, `"valid_loss"`), as `Train.py` keeps it, and returns
