@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 10 · Metrics and visualisation
 #
 # Training prints a line per epoch. Those numbers tell you whether the model learns,
@@ -7,21 +7,17 @@
 #
 # **You will learn**
 #
-# - the document's three tracked metrics (accuracy, loss, learning rate), filled in from a
-#   real run;
-# - how to read the document's 2x2 metrics plot, panel by panel, and what good curves look
-#   like;
-# - the overfitting gap `train_acc - val_acc` and the document's thresholds (about 0,
-#   above 0.1, above 0.2);
-# - the confusion matrix, and per-class precision, recall and F1: *which* leaves the model
-#   confuses, not only how many;
+# - the document's three tracked metrics (accuracy, loss, learning rate) on a real run;
+# - how to read the document's 2x2 metrics plot, and what good curves look like;
+# - the overfitting gap `train_acc - val_acc` and the document's thresholds;
+# - the confusion matrix, and per-class precision, recall and F1;
 # - how to look at the mistakes themselves, the most useful picture of all.
 #
 # **Time:** about 15 minutes to read and run. Follows the document's section
 # **11. Metrics and Visualization** (*Tracked Metrics*, *Overfitting Detection*,
 # *Visualization*).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -35,25 +31,22 @@ from leafdl.models import build_model
 leaves, split = demo_data()
 RUN = "../data/runs/10-metrics"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A short run to measure
 #
 # Five epochs of the document's recipe (frozen EfficientNet-Lite0 features, a new
-# classifier, Adam at lr 0.001, ReduceLROnPlateau, early stopping), at 128 px instead of
-# 224 px so that it takes seconds on a laptop CPU. `fit` prints one line per epoch and
-# returns a `History`: every number of those lines, in lists.
+# classifier, Adam at lr 0.001, ReduceLROnPlateau, early stopping), at 128 px so that it
+# takes seconds on a CPU. `fit` returns a `History`: every number of its log, in lists.
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 config = TrainConfig(epochs=5, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", num_workers=0)
-history = fit(model, loaders, config, run_dir=RUN, progress=True)
+history = fit(model, loaders, config, run_dir=RUN, progress=False)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The tracked metrics
-#
-# The document tracks three things each epoch:
 #
 # | Metric | Formula | Meaning |
 # |---|---|---|
@@ -61,10 +54,10 @@ history = fit(model, loaders, config, run_dir=RUN, progress=True)
 # | Loss | CrossEntropyLoss | Prediction error magnitude |
 # | Learning Rate | `optimizer.param_groups[0]["lr"]` | Current step size |
 #
-# Here they are for our run, each measured on the training images (during the training
-# phase) and on the validation images (during the validation phase):
+# Our run, measured on the training images (training phase) and the validation images
+# (validation phase):
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print(f"{'epoch':>5} {'train acc':>10} {'valid acc':>10} {'train loss':>11} {'valid loss':>11} {'lr':>8}")
 for epoch in range(history.epochs):
     print(f"{epoch + 1:>5} {history.train_acc[epoch]:>10.3f} {history.valid_acc[epoch]:>10.3f} "
@@ -72,109 +65,106 @@ for epoch in range(history.epochs):
 print(f"\nbest epoch: {history.best_epoch} (valid acc {history.best_valid_acc:.3f}); "
       "its weights are the ones fit() keeps and saved as model.pth")
 
-# %% [markdown]
-# **Accuracy is a count.** The validation set has 48 images, so validation accuracy can
-# only move in steps of 1/48 ≈ 0.021: each step is one more leaf classified correctly.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Accuracy is a count.** The validation set has 48 images, so validation accuracy moves
+# in steps of 1/48 ≈ 0.021: one more leaf classified correctly.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_valid = len(loaders.valid.dataset)
 for epoch, acc in enumerate(history.valid_acc, start=1):
     print(f"epoch {epoch}: valid acc {acc:.3f} = {round(acc * n_valid)} / {n_valid} leaves correct")
+assert n_valid == 48
 
-# %% [markdown]
-# Keep that step size in mind when comparing runs: on 48 images, 0.833 against 0.854 is a
-# single leaf, well within luck. Real datasets (thousands of validation images) give finer
-# and more trustworthy accuracies.
+# %% [markdown] slideshow={"slide_type": "notes"}
+# On 48 images, 0.833 against 0.854 is a single leaf, well within luck. Real datasets
+# (thousands of validation images) give finer and more trustworthy accuracies.
 #
 # **Loss says how sure.** Accuracy only asks whether the top class is right. The loss (the
-# mean of `-log(probability of the true class)`) also rewards *confidence* in the right
-# answer: it keeps falling while accuracy is stuck, as the model grows surer of the leaves
-# it already gets right. A loss of 1.39 = `-log(1/4)` is pure guessing between 4 classes.
-#
-# **The learning rate** stays at 0.001 here: `ReduceLROnPlateau(patience=3)` only halves it
-# after validation accuracy has stopped improving for more than 3 epochs, which a 5-epoch
-# run does not reach.
+# mean of `-log(probability of the true class)`) also rewards *confidence*: it keeps
+# falling while accuracy is stuck, as the model grows surer of the leaves it already gets
+# right. A loss of 1.39 = `-log(1/4)` is pure guessing between 4 classes.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **The learning rate** stays at 0.001: `ReduceLROnPlateau(patience=3)` only halves it
+# after more than 3 epochs without improvement, which a 5-epoch run does not reach.
+
+# %% slideshow={"slide_type": "-"}
 print("learning rates:", history.lr)
 assert all(lr == config.lr for lr in history.lr)   # the scheduler never acted
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The 2x2 metrics plot
 #
-# The document's figure puts the four stories side by side. `leafdl.plots.plot_history`
-# draws it from a `History` (and `leafdl train` saves it as `metrics.png`).
+# `leafdl.plots.plot_history` draws the document's figure (`leafdl train` saves it as
+# `metrics.png`):
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 from leafdl.plots import plot_history
 
 fig = plot_history(history, title="EfficientNet-Lite0 on the demo leaves, 5 epochs")
 plt.show()
-assert history.valid_acc[0] > history.train_acc[0]              # validation above training at first
-assert history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1] < history.valid_loss[-2]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # How to read it, panel by panel:
 #
 # 1. **Accuracy (top left)**: both curves should rise and stay close. Validation above
 #    training, as here early on, is normal in transfer learning: training accuracy is
-#    measured on *augmented* images (random crops, flips, rotations, colour changes) with
-#    dropout active, so the training task is the harder one; validation images are shown
-#    plainly and dropout is off. The dotted line marks the best epoch: the weights kept.
+#    measured on *augmented* images with dropout active, the harder task. The dotted line
+#    marks the best epoch: the weights kept.
 # 2. **Loss (top right)**: both should fall and stay close. Still falling at the last
-#    epoch, as here, means more epochs would help; flat means it has converged. A
-#    *validation* loss that turns upward while training loss keeps falling is the classic
-#    signature of overfitting.
-# 3. **Learning rate (bottom left, log scale)**: the scheduler's decisions. A flat line is
-#    a scheduler that never had to act; in long runs you see steps down by the factor 0.5
-#    each time accuracy stalls.
+#    epoch, as here, means more epochs would help. A *validation* loss that turns upward
+#    while training loss keeps falling is the classic signature of overfitting.
+# 3. **Learning rate (bottom left, log scale)**: the scheduler's decisions; in long runs,
+#    steps down by the factor 0.5 each time accuracy stalls.
 # 4. **Gap (bottom right)**: `train_acc - valid_acc` per epoch, green below 0.1, orange
 #    up to 0.2, red above: the next section.
 
-# %% [markdown]
+# %% slideshow={"slide_type": "subslide"}
+# What the notes say about this run's curves, checked:
+print("epoch 1, validation above training:", history.valid_acc[0] > history.train_acc[0])
+print("both losses still falling at the last epoch:",
+      history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1] < history.valid_loss[-2])
+assert history.valid_acc[0] > history.train_acc[0]
+assert history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1] < history.valid_loss[-2]
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The gap: is the model overfitting?
 #
 # Overfitting means memorising the training images instead of learning what a disease
-# looks like. It shows as training accuracy pulling away from validation accuracy. The
-# document measures it with one subtraction and reads it with a small table:
-#
-# ```python
-# acc_gap = train_acc - val_acc
-# ```
+# looks like: training accuracy pulls away from validation accuracy. The document:
+# `acc_gap = train_acc - val_acc`, read with a table.
 #
 # | Gap | Interpretation |
 # |---|---|
 # | ~0 | Good generalization |
 # | > 0.1 | Mild overfitting |
 # | > 0.2 | Significant overfitting |
-#
-# `leafdl.metrics.interpret_gap` is that table. Our run, epoch by epoch:
 
-# %%
-from leafdl.metrics import interpret_gap
+# %% slideshow={"slide_type": "subslide"}
+from leafdl.metrics import interpret_gap  # the document's table
 
 for epoch in range(history.epochs):
     gap = history.train_acc[epoch] - history.valid_acc[epoch]
     print(f"epoch {epoch + 1}: {history.train_acc[epoch]:.3f} - {history.valid_acc[epoch]:.3f} "
           f"= {gap:+.3f}  -> {interpret_gap(gap)}")
 
-# %% [markdown]
-# Negative gaps, some far below 0, and the table calls them all good generalisation.
-# Read them with care: the model does not really do better on images it never trained on.
-# The two accuracies are not measured the same way:
-#
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Negative gaps: the model does not really do better on images it never trained on. The
+# two accuracies are not measured the same way.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # - **Training accuracy is an average over the epoch, while the weights change.** The
-#   first batches of an epoch are scored by the weights as they were when the epoch
-#   began; validation is scored once, by the weights at the epoch's end. In epoch 1 the
-#   first batches meet a classifier that has not learnt anything yet.
+#   first batches are scored by the weights as they were when the epoch began;
+#   validation is scored once, by the weights at the epoch's end.
 # - **Training images are augmented and dropout is on**: random crops that may miss the
 #   lesions, flips, rotations and colour changes, and a fifth of the features dropped.
 #   Validation images are shown plainly, with dropout off.
-#
-# Measure the training images the way the validation images are measured (after the
-# epoch, `eval()` mode, the validation transform) and the gap means what the table says:
 
-# %%
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Measure the training images the way validation is measured (after the epoch, `eval()`
+# mode, the validation transform) and the gap means what the table says:
+
+# %% slideshow={"slide_type": "-"}
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -192,45 +182,40 @@ print(f"epoch {best + 1}, validation images:                                    
 fair_gap = train_after.accuracy - history.valid_acc[best]
 print(f"gap measured fairly: {fair_gap:+.3f} -> {interpret_gap(fair_gap)}")
 assert train_after.accuracy > history.train_acc[best] and abs(fair_gap) < abs(history.gap[best]) and -0.1 < fair_gap < 0
+assert len(plain_train.dataset) == 192
 
-# %% [markdown]
-# Measured fairly, the training accuracy is higher than the epoch's running average, and
-# the gap is closer to 0, inside the table's "good generalisation": a small classifier on
-# frozen features has little room to memorise 192 leaves. (These 48 validation leaves
-# happen to be a little easier than the 192 training leaves, hence a gap still below 0.) So this run shows no overfitting; section 4
-# provokes some.
-#
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Measured fairly, training accuracy is higher than the epoch's running average and the
+# gap is closer to 0, inside "good generalisation": a small classifier on frozen features
+# has little room to memorise 192 leaves. (These 48 validation leaves happen to be a
+# little easier, hence a gap still below 0.) Section 4 provokes overfitting.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # For contrast, the document's own example of overfitting, and two made-up runs:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 for train_acc, val_acc in [(0.99, 0.70), (0.96, 0.83), (0.91, 0.89)]:
     gap = train_acc - val_acc
     print(f"train {train_acc:.2f}, valid {val_acc:.2f}: gap {gap:.2f} -> {interpret_gap(gap)}")
 
-# %% [markdown]
-# What to do about a large gap is in the document's *Tuning Guidelines*: more augmentation,
-# dropout, early stopping (already on), or more data. What *not* to do: pick the epoch
-# with the best training accuracy. The model to keep is the one with the best
-# **validation** accuracy, which is what `fit` keeps.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# A large gap calls for the document's *Tuning Guidelines*: more augmentation, dropout,
+# early stopping, more data. Never keep the epoch with the best *training* accuracy: keep
+# the best **validation** accuracy, as `fit` does.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. A run that overfits
 #
-# The demo leaves are easy and the backbone is frozen, so the run above never overfits.
-# To see what overfitting looks like we provoke it, on purpose, with the same frozen
-# EfficientNet-Lite0 and a new classifier:
+# The demo leaves are easy, so the run above never overfits. We provoke it, with the same
+# frozen backbone and a new classifier:
 #
-# - **4 training leaves per class** (16 images instead of 192): little to learn from, easy
-#   to memorise;
-# - **no augmentation**: the training images get the validation transform, so the model
-#   sees the same 16 pictures every epoch;
-# - **lr 0.003**, three times the document's, so the memorising takes a few epochs, not
-#   dozens; and 96 px images, to keep it quick.
+# - **4 training leaves per class** (16 images instead of 192): easy to memorise;
+# - **no augmentation**: the same 16 pictures every epoch;
+# - **lr 0.003**, three times the document's, and 96 px images, to keep it quick.
 #
-# Up to 30 epochs with the document's early-stopping patience of 7. Validation is on the
-# same 48 leaves as before. The run is seeded, so it gives the same numbers every time.
+# Up to 30 epochs, early-stopping patience 7, seeded; validation on the same 48 leaves.
 
-# %% tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 from torch.utils.data import Subset
 
 from leafdl.data import DataLoaders
@@ -249,42 +234,44 @@ torch.manual_seed(0)
 overfit_model, _ = build_model(num_classes=4, arch="efficientnet_lite0", img_size=96, verbose=False)
 overfit_config = TrainConfig(epochs=30, max_patience=7, lr=0.003, img_size=96)
 overfit = fit(overfit_model, small_loaders, overfit_config, progress=False)
+assert len(four_each) == 16
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig = plot_history(overfit, title="Provoked overfitting: 16 training leaves, no augmentation")
 plt.show()
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Every panel now tells the overfitting story:
+#
+# - **Accuracy**: training accuracy climbs to 1.000 (all 16 leaves right) while
+#   validation accuracy peaks and falls back.
+# - **Loss**: training loss falls towards 0, while validation loss turns upward after its
+#   lowest point: the classifier grows ever surer of its memorised answers, including the
+#   ones that are wrong on new leaves.
+# - **Learning rate**: the scheduler halves it once accuracy stalls, which cannot help:
+#   the problem is the data, not the step size.
+# - **Gap**: above 0.2 at the end, red: significant overfitting.
+
+# %% slideshow={"slide_type": "subslide"}
 best, last = overfit.best_epoch - 1, overfit.epochs - 1
 lowest_loss = int(np.argmin(overfit.valid_loss))
 print(f"training accuracy 1.000 from epoch {overfit.train_acc.index(1.0) + 1}; "
       f"stopped early after epoch {overfit.epochs}: {overfit.stopped_early}")
 print(f"validation loss: lowest {overfit.valid_loss[lowest_loss]:.3f} at epoch {lowest_loss + 1}, "
       f"{overfit.valid_loss[last]:.3f} at the last")
-print(f"best epoch {best + 1}: valid acc {overfit.valid_acc[best]:.3f}, gap {overfit.gap[best]:+.3f}; "
-      f"last epoch: valid acc {overfit.valid_acc[last]:.3f}, gap {overfit.gap[last]:+.3f} "
+print(f"best epoch {best + 1}: valid acc {overfit.valid_acc[best]:.3f}, gap {overfit.gap[best]:+.3f}")
+print(f"last epoch {last + 1}: valid acc {overfit.valid_acc[last]:.3f}, gap {overfit.gap[last]:+.3f} "
       f"-> {interpret_gap(overfit.gap[last])}")
 assert max(overfit.train_acc) == 1.0 and overfit.stopped_early and best < last
 assert overfit.valid_loss[last] > overfit.valid_loss[lowest_loss] + 0.15 and lowest_loss <= best + 1
 assert overfit.gap[last] > 0.2 and overfit.valid_acc[last] < overfit.valid_acc[best]
 assert last - best == overfit_config.max_patience and min(overfit.lr) < overfit_config.lr
 
-# %% [markdown]
-# Every panel now tells the overfitting story:
-#
-# - **Accuracy**: training accuracy climbs to 1.000 (every one of the 16 leaves right)
-#   while validation accuracy peaks and then falls back.
-# - **Loss**: training loss goes on falling towards 0, while validation loss turns upward
-#   after its lowest point: the classifier grows ever surer of its memorised answers,
-#   including the ones that are wrong on new leaves. This is the classic signature.
-# - **Learning rate**: the scheduler halves it after validation accuracy stalls, which
-#   cannot help: the problem is the data, not the step size.
-# - **Gap**: above 0.2 at the end, red: significant overfitting.
-#
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Early stopping ended the run 7 epochs after the best epoch, and `fit` kept that epoch's
-# weights. Check that the model we hold is the best epoch's, not the last one's: its
-# validation loss and accuracy must be the best epoch's, and differ from the last's.
+# weights. The model we hold must score the best epoch's validation loss, not the last's:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 overfit_model.eval()
 device = next(overfit_model.parameters()).device
 check = run_phase(overfit_model, small_loaders.valid, nn.CrossEntropyLoss(), device, "valid", progress=False,
@@ -295,25 +282,22 @@ print(f"last epoch {last + 1}:   valid loss {overfit.valid_loss[last]:.4f}, acc 
 assert abs(check.loss - overfit.valid_loss[best]) < 1e-5 and check.accuracy == overfit.valid_acc[best]
 assert abs(check.loss - overfit.valid_loss[last]) > 0.1
 
-# %% [markdown]
-# The cure is the document's *Tuning Guidelines* row for overfitting: more data, more
-# augmentation, dropout, early stopping. The first run of this notebook had 12 times the
-# leaves and augmentation, and no overfitting at all.
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The cure is the *Tuning Guidelines* row for overfitting: more data, more augmentation,
+# dropout, early stopping. The first run had 12 times the leaves and augmentation, and no
+# overfitting at all.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The confusion matrix
 #
 # Accuracy says *how many* leaves are wrong, not *which*. A confusion matrix counts, for
 # every true class (row), how often each class was predicted (column). The diagonal holds
-# the correct answers; everything off the diagonal is a specific confusion, such as
-# "black rot taken for rust".
+# the correct answers; everything off it is a specific confusion.
 #
-# `leafdl.metrics.collect_predictions` runs the model (in `eval()` mode, without
-# gradients) over the validation loader and keeps every image's true label, predicted
-# label and class probabilities. `fit` has already loaded the best epoch's weights into
-# `model`.
+# `leafdl.metrics.collect_predictions` runs the model (`eval()` mode, no gradients) over
+# the validation loader and keeps every image's true label, prediction and probabilities.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.metrics import collect_predictions
 
 predictions = collect_predictions(model, loaders.valid, classes=loaders.classes, progress=False)
@@ -325,39 +309,30 @@ print(f"{corner:<18}" + "".join(f"{name:>18}" for name in names))
 for name, row in zip(names, matrix):
     print(f"{name:<18}" + "".join(f"{count:>18}" for count in row))
 
-# %% [markdown]
-# The same as a picture, with `leafdl.plots.plot_confusion_matrix` (saved by `leafdl
-# train` as `confusion_matrix.png`):
-
-# %%
-from leafdl.plots import plot_confusion_matrix
+# %% slideshow={"slide_type": "subslide"}
+from leafdl.plots import plot_confusion_matrix  # the same as a picture, saved by leafdl train
 
 fig = plot_confusion_matrix(matrix, predictions.classes)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Read along each row: a row with all its count on the diagonal is a class the model
 # always recognises; numbers elsewhere in the row say which class it is mistaken for. Two
 # diseases with similar spots show up as a pair of off-diagonal cells.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Precision, recall and F1, per class
 #
-# Two different questions can be asked about one class, say cedar apple rust:
+# Two questions about one class, say cedar apple rust:
 #
-# - **Precision**: *of the leaves called rust, how many were rust?* The rust **column**:
-#   the diagonal cell divided by the column's total. Low precision means false alarms,
-#   such as spraying against rust that is not there.
-# - **Recall**: *of the rust leaves, how many were called rust?* The rust **row**: the
-#   diagonal cell divided by the row's total. Low recall means missed cases: rust left to
-#   spread.
+# - **Precision**: *of the leaves called rust, how many were rust?* The rust **column**.
+#   Low precision means false alarms: spraying against rust that is not there.
+# - **Recall**: *of the rust leaves, how many were called rust?* The rust **row**. Low
+#   recall means missed cases: rust left to spread.
 #
-# Which one matters more depends on the cost of each mistake. **F1** is their harmonic
-# mean, a single number that is high only when both are.
-#
-# By hand, for rust:
+# **F1**, their harmonic mean, is high only when both are. By hand, for rust:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 rust = predictions.classes.index("Cedar_apple_rust")
 called_rust = matrix[:, rust].sum()
 really_rust = matrix[rust, :].sum()
@@ -369,36 +344,32 @@ print(f"called rust: {called_rust}, of which really rust: {correct_rust} -> prec
 print(f"really rust: {really_rust}, of which called rust: {correct_rust} -> recall    {recall:.3f}")
 print(f"F1 = 2 * precision * recall / (precision + recall) = {f1:.3f}")
 
-# %% [markdown]
-# Precision and recall answer different questions, so they are usually different numbers.
-# When they agree, as they may for a class here, it is because the class had as many
-# false alarms (other leaves called rust: the column outside the diagonal) as misses (rust
-# leaves called something else: the row outside the diagonal). Exercise 1 has a matrix
-# where they differ.
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Precision and recall are usually different numbers. They agree only when a class has as
+# many false alarms (the column outside the diagonal) as misses (the row outside the
+# diagonal). Exercise 1 has a matrix where they differ.
 
-# %% [markdown]
-# `Predictions.report()` does this for every class, with scikit-learn's
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `Predictions.report()` does it for every class with scikit-learn's
 # `classification_report` (`leafdl train` saves it as `report.txt`). *Support* is the
 # number of true images of the class (the row total):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 print(predictions.report())
 
-# %% [markdown]
-# The last rows summarise: *macro avg* is the plain mean over classes (each class counts
-# the same), *weighted avg* weighs each class by its support. With balanced classes, as
-# here, they agree; on a real dataset with a rare disease they do not, and macro avg is
-# the one that shows a rare class being ignored.
+# %% [markdown] slideshow={"slide_type": "notes"}
+# *macro avg* is the plain mean over classes, *weighted avg* weighs each class by its
+# support. With balanced classes, as here, they agree; with a rare disease they do not,
+# and macro avg is the one that shows a rare class being ignored.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Look at the mistakes
 #
-# Numbers tell you where to look; pictures tell you why. Here are the misclassified
-# validation leaves, the most confident mistakes first, with the true class, the predicted
-# one and the model's confidence. The original photos come from the dataset's file list,
+# Numbers tell you where to look; pictures tell you why. The misclassified validation
+# leaves, most confident mistakes first. The photos come from the dataset's file list,
 # `dataset.samples[i]` = `(path, label)`, opened with `leafdl.data.load_rgb`.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 from leafdl.plots import show_images
 
 samples = loaders.valid.dataset.samples  # the validation loader is not shuffled: same order as predictions
@@ -418,21 +389,21 @@ images = [load_rgb(samples[i][0]) for i in shown]
 titles = [f"true: {readable_class_name(predictions.classes[predictions.labels[i]])}\n"
           f"pred: {readable_class_name(predictions.classes[predictions.predicted[i]])} ({confidence[i]:.0%})"
           for i in shown]
-fig = show_images(images, titles, columns=min(4, max(2, len(shown))), size=2.6, suptitle=suptitle)
+fig = show_images(images, titles, columns=min(4, max(2, len(shown))), size=2.0, suptitle=suptitle)
 plt.show()
 
-# %% [markdown]
-# Questions to ask of each mistake: are the lesions small, few or faint? Is the leaf in
-# shadow or at the edge of the picture? Would *you* get it right? Look at the confidence
-# too. Mistakes on leaves you classify at a glance, made with low confidence (below 50%),
-# come from an under-trained model: more epochs, or fine-tuning (notebook 12), should fix
-# them. Confident mistakes on clear pictures deserve a second look at the *label*: real
-# datasets contain mislabelled photos. And if the picture is ambiguous even to you, the
-# photo is the problem, not the model.
-#
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Ask of each mistake: are the lesions small, few or faint? Is the leaf in shadow or at the
+# edge of the picture? Would *you* get it right? Mistakes on leaves you classify at a
+# glance, made with low confidence (below 50%), come from an under-trained model: more
+# epochs, or fine-tuning (notebook 12). Confident mistakes on clear pictures deserve a
+# second look at the *label*: real datasets contain mislabelled photos. And if the picture
+# is ambiguous even to you, the photo is the problem, not the model.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The least confident *correct* answers are worth a look too: they are the next mistakes.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 right = np.flatnonzero(predictions.labels == predictions.predicted)
 shown = right[np.argsort(confidence[right])][:4]
 images = [load_rgb(samples[i][0]) for i in shown]
@@ -441,34 +412,31 @@ titles = [f"{readable_class_name(predictions.classes[predictions.labels[i]])}\n"
 fig = show_images(images, titles, columns=4, size=2.6, suptitle="Correct but unsure")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **Accuracy** is correct / total: on 48 validation images it moves in steps of one leaf
-#   (0.021). **Loss** also measures confidence and keeps improving when accuracy stalls.
-#   The **learning rate** shows what the scheduler did.
-# - The **2x2 plot**: accuracy curves should rise and stay close, loss curves fall and stay
-#   close, the learning rate steps down on plateaus, and the gap stays small.
-# - The **gap** `train_acc - val_acc`: about 0 is good generalisation, above 0.1 mild and
-#   above 0.2 significant overfitting (`interpret_gap`). Training accuracy is averaged
-#   over an epoch of changing weights, on augmented images: it can make the gap negative.
-# - **Overfitting** (provoked here with 16 training leaves and no augmentation): training
-#   accuracy reaches 1.0, validation loss turns upward, the gap passes 0.2; early stopping
-#   keeps the best epoch's weights.
+#   (0.021). **Loss** also measures confidence. The **learning rate** shows what the
+#   scheduler did.
+# - The **2x2 plot**: accuracy curves rise and stay close, loss curves fall and stay
+#   close, the learning rate steps down on plateaus, the gap stays small.
+# - The **gap** `train_acc - val_acc`: about 0 is good, above 0.1 mild and above 0.2
+#   significant overfitting. Training accuracy, averaged over an epoch on augmented
+#   images, can make it negative.
+# - **Overfitting** (16 training leaves, no augmentation): training accuracy reaches 1.0,
+#   validation loss turns upward, the gap passes 0.2; early stopping keeps the best epoch.
 # - The **confusion matrix** (rows true, columns predicted) shows *which* classes are
-#   confused. **Precision**: of those called X, how many were X (column). **Recall**: of
-#   the X, how many were called X (row). **F1** combines both.
-# - Always **look at the mistakes**: they tell you whether to train more, fix the data, or
-#   accept that a photo is ambiguous.
-#
+#   confused; **precision** (column), **recall** (row) and **F1** per class.
+# - Always **look at the mistakes**.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1.** A longer run on more leaves gives this confusion matrix (rows: true
-# class, columns: predicted class, in the order Apple scab, Black rot, Cedar apple rust,
-# Healthy). What is the **precision** of Cedar apple rust: of the leaves called rust, what
-# fraction really were rust? (A number between 0 and 1.)
+# class, columns: predicted, in the order Apple scab, Black rot, Cedar apple rust,
+# Healthy). What is the **precision** of Cedar apple rust? (A number between 0 and 1.)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_precision_of_class
 
 example_classes = ["Apple_scab", "Black_rot", "Cedar_apple_rust", "Healthy"]
@@ -479,16 +447,15 @@ example_matrix = np.array([[45, 2, 3, 0],
 answer = None  # your answer here
 check_precision_of_class(answer, example_matrix, example_classes, "Cedar_apple_rust")
 
-# %% [markdown]
-# **Exercise 2** (code). Compute the 2x2 plot's gap panel and its dotted line yourself:
-# `gap_report(history)` gets the history as `Train.py` keeps it, a dict of per-epoch
-# lists (`"train_acc"`, `"valid_acc"`, `"train_loss"`, `"valid_loss"`), and returns
-# `(gaps, best_epoch)`: the gap of every epoch, and the epoch (counted from 1, as in the
-# log) whose weights early stopping keeps. The check runs your function on an
-# overfitting run, then on this notebook's own run (`history`) against what `fit`
-# recorded.
+# %% [markdown] slideshow={"slide_type": "-"}
+# **Exercise 2** (code). Compute the gap panel and its dotted line yourself:
+# `gap_report(history)` gets a dict of per-epoch lists (`"train_acc"`, `"valid_acc"`,
+# `"train_loss"`, `"valid_loss"`), as `Train.py` keeps it, and returns
+# `(gaps, best_epoch)`: the gap of every epoch, and the epoch (counted from 1) whose
+# weights early stopping keeps. The check runs it on an overfitting run, then on this
+# notebook's `history`.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_gap_report
 
 
