@@ -58,9 +58,10 @@ def fold_batch_norms(features: nn.Module) -> nn.Module:
 class FrozenFeatures:
     """``model(inputs)`` for a model whose ``features`` are frozen, computed as a fixed function.
 
-    ``bf16=True`` runs the features in bf16 autocast on a BatchNorm-folded copy; their
-    output is cast back to float32 before the pooling, so the classifier and the loss see
-    float32. With a ``key`` (the validation loop passes the batch's index), the pooled
+    ``bf16=True`` runs the features in bf16 on a BatchNorm-folded copy whose weights are
+    stored in bf16 (what ``torch.autocast`` would compute, without casting every weight
+    in every call); their output is cast back to float32 before the pooling, so the
+    classifier and the loss see float32. With a ``key`` (the validation loop passes the batch's index), the pooled
     features of that batch are kept and reused while the same images come back under the
     same key; a batch that differs (checked by its sums) is computed afresh.
 
@@ -72,7 +73,8 @@ class FrozenFeatures:
     def __init__(self, model: nn.Module, bf16: bool = False) -> None:
         self.model = model
         self.bf16 = bf16
-        self.features = fold_batch_norms(model.features) if bf16 else model.features
+        # In bf16 the copy's weights are stored in bf16 once, not cast by autocast in every call.
+        self.features = fold_batch_norms(model.features).to(torch.bfloat16) if bf16 else model.features
         self._pooled: dict[Hashable, tuple[tuple, torch.Tensor]] = {}
 
     def __call__(self, inputs: torch.Tensor, key: Hashable | None = None) -> torch.Tensor:
@@ -91,8 +93,7 @@ class FrozenFeatures:
         The three steps of MobileNetV2's and EfficientNet-Lite0's ``forward`` before the
         classifier: features, global average pooling, flatten.
         """
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            features = self.features(inputs)
+        features = self.features(inputs.to(torch.bfloat16) if self.bf16 else inputs)
         return torch.flatten(nn.functional.adaptive_avg_pool2d(features.float(), 1), 1)
 
 
