@@ -99,14 +99,9 @@ def test_no_cell_source_shows_an_nbval_marker(path):
                           f"python tools/convert_nbval_markers.py notebooks/src/{path.stem}.py, then rebuild")
 
 
-# Issue 13 is half done: notebooks 00, 02 and 07 are slide decks so far, and the
-# others follow (their prose is trimmed to a lecture's length as they become decks).
-# Every notebook that has slide metadata must be a whole deck that fits a lecture.
-DECKS = [path for path in NOTEBOOKS if load_build_tool().notebook_stats(path)["slides"] > 0]
-
-
-def test_at_least_three_notebooks_are_slide_decks():
-    assert len(DECKS) >= 3, [path.stem for path in DECKS]
+# Every lesson is also a slide deck (issue 13): slide types chosen by hand, prose that
+# fits a lecture. Appendices are short readings; those with slides follow the same rules.
+DECKS = LESSONS + [path for path in APPENDICES if load_build_tool().notebook_stats(path)["slides"] > 0]
 
 
 @pytest.mark.parametrize("path", DECKS, ids=lambda p: p.stem)
