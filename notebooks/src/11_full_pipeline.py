@@ -74,8 +74,9 @@ SEED = 42
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 RUN = RUNS / "11-train-py"
-if RUN.exists():
-    shutil.rmtree(RUN)   # start every run of this notebook from an empty folder
+for folder in (RUN, RUNS / "11-cli"):
+    if folder.exists():
+        shutil.rmtree(folder)   # start every run of this notebook from empty folders
 print("image size", IMG_SIZE, "| batch", B_SIZE, "| epochs", EPOCHS, "| lr", lr, "| patience", max_patience)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
