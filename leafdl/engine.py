@@ -341,10 +341,8 @@ def fit(
     the scheduler sees the validation accuracy, the best weights so far are kept (a
     ``copy.deepcopy`` of the state_dict, since the live one keeps changing), and early
     stopping may end the run. At the end, the best weights are loaded back into
-    ``model``: you get the best model, not the last one.
-
-    With ``config.unfreeze`` and ``config.finetune_epochs`` set, a fine-tuning stage
-    follows the frozen one (see :class:`Stage`).
+    ``model``: you get the best model, not the last one. With ``config.unfreeze`` and
+    ``config.finetune_epochs`` set, a fine-tuning stage follows the frozen one (:class:`Stage`).
 
     With ``run_dir``, the best model and its metadata (``model.pth``,
     ``metadata.json``) and a resumable ``last.ckpt`` are written after every epoch;
@@ -353,12 +351,9 @@ def fit(
     Ctrl-C stops cleanly, keeping the best model so far. ``on_epoch_end(epoch, history)``
     is called after each epoch (the notebooks use it to draw live curves).
 
-    On a CPU, ``tune_allocator`` (on by default) calls
-    :func:`leafdl.device.tune_cpu_allocator`, which changes a setting of the whole
-    process: glibc then keeps freed memory for the next batch instead of returning it
-    to the system (a frozen-feature epoch measured markedly faster). Pass ``False`` to
-    leave your process's allocator as it is; ``leafdl train`` says in its output that it
-    tuned it.
+    On a CPU, ``tune_allocator`` calls :func:`leafdl.device.tune_cpu_allocator`, a
+    setting of the whole process (glibc keeps freed memory for the next batch); pass
+    ``False`` to leave your process's allocator as it is.
 
     Under torchrun (see :mod:`leafdl.distributed`) pass each process its shard
     (:func:`leafdl.distributed.shard_loaders`): the model is wrapped in
@@ -370,9 +365,7 @@ def fit(
     run = _Run(model, loaders, config, device, choose_precision(config.precision, device), training_stages(config),
                Path(run_dir) if run_dir is not None and distributed.is_main() else None,
                progress and distributed.is_main(), distributed.main_only(log))
-    if device.type == "cpu" and tune_allocator:
-        tune_cpu_allocator()
-    _ready_for_device(model, device)
+    _ready_for_device(model, device, tune_allocator)
     if run_dir is not None:
         checkpoint.remove_stale_run_temporaries(run_dir)   # left by a run killed mid-write
     saved = _training_state_to_resume(run, run_dir) if resume else None
@@ -406,12 +399,15 @@ def _arch(model: nn.Module) -> str:
     return getattr(model, "arch", type(model).__name__)
 
 
-def _ready_for_device(model: nn.Module, device: torch.device) -> None:
+def _ready_for_device(model: nn.Module, device: torch.device, tune_allocator: bool) -> None:
     """Move the model, in the memory layout and with the settings that are fastest there.
 
-    ``channels_last`` makes CPU (and CUDA) convolutions markedly faster; on CUDA, cuDNN
-    picks its fastest kernels once for the fixed image size.
+    ``channels_last`` makes CPU (and CUDA) convolutions markedly faster; on a CPU, if
+    asked, glibc keeps one batch's memory for the next (:func:`tune_cpu_allocator`); on
+    CUDA, cuDNN picks its fastest kernels once for the fixed image size.
     """
+    if device.type == "cpu" and tune_allocator:
+        tune_cpu_allocator()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     model.to(device, memory_format=_memory_format(device))
