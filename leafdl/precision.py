@@ -14,9 +14,10 @@ everything that learns in float32::
 (:class:`leafdl.frozen_features.FrozenFeatures` runs exactly that, on a copy of the
 features with each BatchNorm folded into its convolution.) The loss, the gradients, the optimizer and every saved weight stay float32: ``model.pth``
 is the same kind of file either way. On a CPU with ``avx512_bf16`` the frozen
-EfficientNet-Lite0 features ran at 282 img/s in bf16 against 155 in float32; a 10-epoch
-``leafdl train`` on 1,200 demo leaves took 111 s of CPU time against 154 s, at the same
-best validation accuracy (0.988; ``benchmarks/bench_training.py`` compares them).
+EfficientNet-Lite0 features ran at about 300 img/s in bf16 (folded, bf16 weights) against
+155 in float32; a 10-epoch ``leafdl train`` on 1,200 demo leaves took 57 s (105 s of CPU
+time) against 102 s (194 s), at best validation accuracy 0.992 against 0.988
+(``benchmarks/bench_training.py`` compares them).
 
 The setting (``TrainConfig.precision``, ``leafdl train --precision``):
 
