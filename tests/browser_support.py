@@ -1023,10 +1023,11 @@ def check_slides(page, lab: JupyterLabServer, notebook_path: str, screenshot_dir
     Opens ``/rise/<notebook_path>``, waits for the deck and its kernel (a kernel the
     notebook already has is reused: run the cells ahead with :func:`check_notebook`
     and ``keep_kernel=True``, as instructors run the set-up cells before class), then presses
-    **PageDown** (reveal.js's "next": fragments, subslides, then slides) until the deck
-    stops moving. On each slide it measures the drawn height and width against the
-    screen; on the first slide that shows a code cell it runs that cell (click, then
-    **Ctrl+Enter**) and waits for it to finish without an error. Screenshots of the
+    **PageDown** (reveal.js's "next": fragments, subslides, then slides) until every
+    slide has been seen, or the deck stops moving. On each slide it measures the drawn
+    height and width against the screen (hidden fragments included: they take their room
+    before they show); on the first slide that shows a code cell it runs that cell
+    (click, then **Ctrl+Enter**) and waits for it to finish without an error. Screenshots of the
     first ``screenshot_count`` slides go to ``screenshot_dir/<prefix>-1.png`` ...
 
     With ``run_a_cell=False`` nothing is run: the deck is measured as stored (the
@@ -1049,6 +1050,8 @@ def check_slides(page, lab: JupyterLabServer, notebook_path: str, screenshot_dir
             if state["slide"] and state["slide"] not in {view.slide_id for view in report.slides}:
                 _look_at_slide(page, lab, notebook_path, report, screenshot_dir, screenshot_prefix, screenshot_count,
                                run_a_cell)
+            if len(report.slides) == report.total:
+                break  # every slide seen and measured (a fragment takes its room before it shows)
             page.evaluate("() => document.activeElement && document.activeElement.blur()")
             page.keyboard.press("PageDown")
             before = state
