@@ -21,12 +21,12 @@ module                  the document's section
 ``leafdl.distributed``  (beyond the document) training on several processes with torchrun
 ``leafdl.errors``       the errors a user can fix (one base class, LeafdlError)
 ``leafdl.files``        writing safely: atomic files, staging folders, a full disk named
-``leafdl.field_photos`` the 240 real iBeans field photos shipped with the package
+``leafdl.photo_sets``  the real photos shipped with the package: 240 apple leaves, 240 bean fields
 ``leafdl.weights``      where pretrained weights come from (cache, download, bundled)
 ``leafdl.__main__``     ``python -m leafdl`` (and ``torchrun -m leafdl``)
 ======================  ==========================================================
 
-For the notebooks only: ``leafdl.course`` (demo and field data for the lessons;
+For the notebooks only: ``leafdl.course`` (the apple photos, demo and field data for the lessons;
 ``leafdl.course.exercises``, the exercise checks, one module per notebook),
 ``leafdl.course.widgets`` (slider explorers) and ``leafdl.course.envcheck`` (the set-up check).
 

@@ -1,6 +1,7 @@
 """The ``leafdl`` command: the document's Train.py, with sub-commands.
 
     leafdl data demo OUT_DIR [--per-class N] [--seed S]       draw the demo leaf dataset
+    leafdl data apples OUT_DIR                                copy out the 240 real apple photos
     leafdl data field OUT_DIR                                 copy out the 240 real field photos
     leafdl data split SRC OUT_DIR [--valid 0.2] [--seed 42]   copy into train/ and valid/
     leafdl weights download                                   fetch MobileNetV2's ImageNet weights
@@ -68,6 +69,10 @@ def _add_data_commands(commands) -> None:
     demo.add_argument("--per-class", type=whole_number(1), default=100, help="images per class (default: 100)")
     demo.add_argument("--seed", type=int, default=0, help="random seed; same seed, same files (default: 0)")
     demo.set_defaults(handler=_demo)
+
+    apples = data.add_parser("apples", help="copy out the shipped apple photos (240 real PlantVillage photos)")
+    apples.add_argument("out_dir", type=Path)
+    apples.set_defaults(handler=_apples)
 
     field = data.add_parser("field", help="copy out the shipped field photos (240 real bean-leaf photos)")
     field.add_argument("out_dir", type=Path)
@@ -155,10 +160,17 @@ def _demo(args) -> int:
     return 0
 
 
-def _field(args) -> int:
-    from leafdl.field_photos import copy_field_photos
+def _apples(args) -> int:
+    from leafdl.photo_sets import APPLE_PHOTOS, copy_photo_set
 
-    print(f"Copied 240 field photos (3 classes, 80 each) to {copy_field_photos(args.out_dir)}")
+    print(f"Copied {APPLE_PHOTOS.description} to {copy_photo_set(APPLE_PHOTOS, args.out_dir)}")
+    return 0
+
+
+def _field(args) -> int:
+    from leafdl.photo_sets import FIELD_PHOTOS, copy_photo_set
+
+    print(f"Copied {FIELD_PHOTOS.description} to {copy_photo_set(FIELD_PHOTOS, args.out_dir)}")
     return 0
 
 

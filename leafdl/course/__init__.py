@@ -1,17 +1,24 @@
-"""Small conveniences for the course notebooks: the shared demo data and quiet settings.
+"""Small conveniences for the course notebooks: the course's data, made or copied on demand.
 
-Every notebook can run on its own, in any order: the first one to need the demo leaves
-draws them into ``data/`` at the repository root (about two seconds, no download), and
-the others reuse them.
+The course uses three sets of leaf images, each for what it is good at:
 
-The real field photos shipped with leafdl (notebook 12) work the same way:
-:func:`field_data` copies them into ``data/field-photos`` and splits them.
+- **the apple photos** (:func:`apple_data`): 240 real PlantVillage photos of apple
+  leaves in the document's four classes, shipped with leafdl. The document's own task:
+  the lessons train and evaluate on them.
+- **the field photos** (:func:`field_data`): 240 real photos of bean leaves in fields,
+  shipped with leafdl. Harder; notebook 12 fine-tunes on them.
+- **the demo leaves** (:func:`demo_data`): drawn by a generator, any number at any size,
+  in a second and without a file to ship. Good for showing a pipeline step, for tests and
+  benchmarks; too easy to show how a model learns (a linear probe separates them).
+
+Every notebook can run on its own, in any order: the first one to need a set copies or
+draws it into ``data/`` at the repository root, and the others reuse it.
 
 Example:
-    >>> from leafdl.course import demo_data                 # doctest: +SKIP
-    >>> leaves, split = demo_data()                          # doctest: +SKIP
+    >>> from leafdl.course import apple_data                # doctest: +SKIP
+    >>> photos, split = apple_data()                         # doctest: +SKIP
     >>> split.name                                           # doctest: +SKIP
-    'demo-split'
+    'apple-split'
 """
 
 from __future__ import annotations
@@ -22,10 +29,9 @@ from pathlib import Path
 
 from leafdl.data import SPLIT_MARKER, split_dataset
 from leafdl.demo_data import DRAWING_VERSION, MARKER_FILE, make_demo_dataset
-from leafdl.field_photos import MARKER_FILE as FIELD_MARKER
-from leafdl.field_photos import copy_field_photos, is_intact_copy
+from leafdl.photo_sets import APPLE_PHOTOS, FIELD_PHOTOS, PhotoSet, copy_photo_set, is_copy, is_intact_copy
 
-# The course's demo set: 60 leaves per class (48 train + 12 valid each): enough to learn
+# The course's demo set: 60 leaves per class (as many as the apple photos) (48 train + 12 valid each): enough to learn
 # from, small enough that an epoch at the notebooks' 128 px takes seconds on a laptop CPU.
 COURSE_PER_CLASS = 60
 COURSE_SEED = 0
@@ -64,19 +70,33 @@ def demo_data(per_class: int = COURSE_PER_CLASS, seed: int = COURSE_SEED,
     return leaves, split
 
 
+def _shipped_data(photo_set: PhotoSet, photos: Path, split: Path) -> tuple[Path, Path]:
+    if is_copy(photo_set, photos) and not is_intact_copy(photo_set, photos):
+        shutil.rmtree(photos)      # the course's own copy, damaged: copy it again
+    copy_photo_set(photo_set, photos)   # copied if missing; kept when intact
+    split_dataset(photos, split)        # made if missing; kept when it is this very split
+    return photos, split
+
+
+def apple_data(data_dir: Path | None = None) -> tuple[Path, Path]:
+    """Return ``(photos, split)``: the shipped apple photos and their 80/20 split, copied if missing.
+
+    ``photos`` is ``data/apple-photos`` (240 real PlantVillage photos, the document's four
+    classes, 60 each; see :mod:`leafdl.photo_sets`); ``split`` is ``data/apple-split``
+    with ``train/`` (192) and ``valid/`` (48), stratified, ``random_state=42``. A damaged
+    or incomplete copy is copied again, and its split made again.
+    """
+    data_dir = Path(data_dir) if data_dir else repo_data_dir()
+    return _shipped_data(APPLE_PHOTOS, data_dir / "apple-photos", data_dir / "apple-split")
+
+
 def field_data(data_dir: Path | None = None) -> tuple[Path, Path]:
     """Return ``(photos, split)``: the shipped field photos and their 80/20 split, copied if missing.
 
     ``photos`` is ``data/field-photos`` (240 real photos of bean leaves, 3 classes; see
-    :mod:`leafdl.field_photos`); ``split`` is ``data/field-split`` with ``train/`` (192)
+    :mod:`leafdl.photo_sets`); ``split`` is ``data/field-split`` with ``train/`` (192)
     and ``valid/`` (48), stratified, ``random_state=42``. A damaged or incomplete copy
     is copied again, and its split made again.
     """
     data_dir = Path(data_dir) if data_dir else repo_data_dir()
-    photos = data_dir / "field-photos"
-    split = data_dir / "field-split"
-    if (photos / FIELD_MARKER).exists() and not is_intact_copy(photos):
-        shutil.rmtree(photos)      # the course's own copy, damaged: copy it again
-    copy_field_photos(photos)      # copied if missing; kept when intact
-    split_dataset(photos, split)   # made if missing; kept when it is this very split
-    return photos, split
+    return _shipped_data(FIELD_PHOTOS, data_dir / "field-photos", data_dir / "field-split")
