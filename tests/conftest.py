@@ -51,3 +51,24 @@ def course_leaves(demo_leaves, monkeypatch) -> Path:
 
     monkeypatch.setattr(common, "demo_data", lambda *args, **kwargs: (demo_leaves, demo_leaves.parent / "split"))
     return demo_leaves
+
+
+# Markers, so that a quick run can leave out what takes minutes:
+#   python -m pytest -m "not slow"        the library tests, in under a minute
+#   python -m pytest -m notebooks         every notebook with nbval, and the checks that run them
+# CI runs everything. A test file listed here gets its marks on every test it holds; single
+# slow tests elsewhere carry @pytest.mark.slow themselves.
+FILE_MARKS = {
+    "test_browser.py": ("browser", "slow"),
+    "test_distributed.py": ("distributed", "slow"),
+    "test_cpu_kernels.py": ("notebooks", "slow"),
+    "test_rerun.py": ("notebooks", "slow"),
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        path = Path(str(item.fspath))
+        marks = ("notebooks", "slow") if path.suffix == ".ipynb" else FILE_MARKS.get(path.name, ())
+        for mark in marks:
+            item.add_marker(getattr(pytest.mark, mark))
