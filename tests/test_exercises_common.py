@@ -26,7 +26,7 @@ def test_jupyter_displays_nothing_for_a_result():
 def test_student_code_is_run_without_a_traceback(capsys):
     @checked
     def check_double(double) -> CheckResult:
-        return report(call_student(double, 2, advice={ZeroDivisionError: "do not divide"}) == 4, "yes.", "no.")
+        return report(call_student(double, 2, advice={ZeroDivisionError: "Do not divide."}) == 4, "yes.", "no.")
 
     assert check_double(lambda x: 2 * x).passed
     assert check_double(lambda x: x + 1).status == "not yet"
@@ -40,5 +40,5 @@ def test_student_code_is_run_without_a_traceback(capsys):
         return x / 0
     result = check_double(divides)
     assert result.status == "not yet" and "divides raised ZeroDivisionError" in result.message
-    assert "(line " in result.message and "of your cell). Do not divide" in result.message
+    assert "(line " in result.message and "of your cell). Do not divide." in result.message
     assert "pass your function itself" in check_double(None).message

@@ -202,7 +202,7 @@ def _advice_for(error: BaseException, advice: dict[type | str, str] | None) -> s
     """The hint that ``advice`` gives for this exception: keyed by its type, or by a piece of its message."""
     for key, hint in (advice or {}).items():
         if isinstance(key, str) and key in str(error) or isinstance(key, type) and isinstance(error, key):
-            return f" {hint[0].upper()}{hint[1:]}"
+            return f" {hint}"
     return ""
 
 
@@ -231,7 +231,7 @@ def call_student(function: Callable, *args: Any, advice: dict[type | str, str] |
     except Exception as error:   # the student's bug, reported in one line
         line = student_line(error, function)
         where = f" (line {line} of your cell)" if line else ""
-        raise StudentCodeFailed(wrong(f"{name} raised {type(error).__name__}: {error}{where}."
+        raise StudentCodeFailed(wrong(f"{name} raised {type(error).__name__}: {str(error).rstrip('.')}{where}."
                                       f"{_advice_for(error, advice)}")) from None
     for warning in caught:
         hint = next((hint for key, hint in (warning_advice or {}).items() if key in str(warning.message)), None)

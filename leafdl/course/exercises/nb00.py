@@ -44,7 +44,7 @@ def check_count_images(count_images: Callable[[Path], dict]) -> CheckResult:
         (folder / "Black_rot" / "notes.txt").write_text("photographed in May\n")
         (folder / "README.txt").write_text("four classes of apple leaves\n")
         counts = call_student(count_images, folder,
-                              advice={NotADirectoryError: "a file at the top level is not a class folder"})
+                              advice={NotADirectoryError: "A file at the top level is not a class folder: keep only the folders (path.is_dir())."})
     if not isinstance(counts, dict):
         return wrong(f"return a dict {{class folder name: number of images}}, not a {type(counts).__name__}.")
     if "README.txt" in counts:

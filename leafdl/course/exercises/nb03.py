@@ -46,7 +46,7 @@ def _outputs(transform, image, seeds=(1,)) -> list:
     return results
 
 
-ORDER_ADVICE = "crops and flips work on PIL images, Normalize on tensors: ToTensor() goes between them"
+ORDER_ADVICE = "Crops and flips work on PIL images, Normalize on tensors: ToTensor() goes between them."
 
 
 @checked

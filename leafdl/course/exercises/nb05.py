@@ -117,9 +117,9 @@ def _run(epoch_function: Callable, loader, **switches) -> tuple[Any, dict, list[
 
 
 TRAINING_ADVICE = {
-    "does not require grad": "training needs the gradients: no torch.no_grad() (or inference_mode) around the "
+    "does not require grad": "Training needs the gradients: no torch.no_grad() (or inference_mode) around the "
                              "training loop; that is for validation.",
-    "backward through the graph a second time": "call loss.backward() once per batch, on that batch's loss.",
+    "backward through the graph a second time": "Call loss.backward() once per batch, on that batch's loss.",
 }
 
 

@@ -27,9 +27,9 @@ def _reference_validation(model: nn.Module, loader) -> list[tuple[float, int, in
 
 
 VALIDATION_ADVICE = {
-    "does not support the context manager protocol": "write torch.no_grad() with its brackets: "
+    "does not support the context manager protocol": "Write torch.no_grad() with its brackets: "
                                                      "`with torch.no_grad():`.",
-    "does not require grad": "validation only measures: no loss.backward() there.",
+    "does not require grad": "Validation only measures: no loss.backward() there.",
 }
 
 
