@@ -160,9 +160,10 @@ WRONG = [
 
 
 @pytest.mark.parametrize("answer, hint", WRONG, ids=range(len(WRONG)))
-def test_early_stopper_names_each_mistake(answer, hint):
+def test_early_stopper_names_each_mistake(answer, hint, capsys):
     result = check_early_stopper(answer)
     assert result.status == "not yet" and hint in result.message, result.message
+    assert capsys.readouterr().out == result.message + "\n"      # one verdict, no traceback
 
 
 def test_early_stopper_stub_is_not_done():
