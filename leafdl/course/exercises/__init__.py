@@ -35,7 +35,8 @@ from leafdl.course.exercises.nb03 import check_last_batch_size, check_make_trans
 from leafdl.course.exercises.nb04 import check_separable_conv_weights, check_prepare_model
 from leafdl.course.exercises.nb05 import check_iterations_per_epoch, check_cross_entropy, check_train_one_epoch
 from leafdl.course.exercises.nb06 import check_validate, check_running_mean_after_two_batches
-from leafdl.course.exercises.nb07 import check_first_reduction_epoch, check_lr_after_reductions, check_scheduler
+from leafdl.course.exercises.nb07 import (check_first_reduction_epoch, check_lr_after_flat_epochs, check_lr_after_reductions,
+                                          check_scheduler)
 from leafdl.course.exercises.nb08 import check_stop_epoch, check_latest_useful_best_epoch, check_early_stopper
 from leafdl.course.exercises.nb09 import check_classifier_numbers, check_batchnorm_count, check_best_weights
 from leafdl.course.exercises.nb10 import check_precision_of_class, check_gap_report
@@ -64,6 +65,7 @@ __all__ = [
     "check_running_mean_after_two_batches",
     "check_first_reduction_epoch",
     "check_lr_after_reductions",
+    "check_lr_after_flat_epochs",
     "check_scheduler",
     "check_stop_epoch",
     "check_latest_useful_best_epoch",
