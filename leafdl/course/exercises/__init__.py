@@ -29,7 +29,7 @@ solutions in ``notebooks/solutions/``.
 
 from leafdl.course.exercises.common import CheckResult
 from leafdl.course.exercises.nb00 import check_count_images, check_demo_validation_images
-from leafdl.course.exercises.nb01 import check_matmul_flops, check_choose_device
+from leafdl.course.exercises.nb01 import check_choose_device, check_classifier_flops, check_matmul_flops
 from leafdl.course.exercises.nb02 import check_validation_size, check_stratified_rare_class, check_split_and_copy
 from leafdl.course.exercises.nb03 import check_last_batch_size, check_make_transforms
 from leafdl.course.exercises.nb04 import check_separable_conv_weights, check_prepare_model
@@ -50,6 +50,7 @@ __all__ = [
     "check_count_images",
     "check_demo_validation_images",
     "check_matmul_flops",
+    "check_classifier_flops",
     "check_choose_device",
     "check_validation_size",
     "check_stratified_rare_class",
