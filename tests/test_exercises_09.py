@@ -6,7 +6,10 @@ import copy
 
 import pytest
 
-from leafdl.course.exercises import check_batchnorm_count, check_best_weights, check_classifier_numbers
+from torch import nn
+
+from leafdl.course.exercises import (check_batches_tracked, check_batchnorm_count, check_best_weights,
+                                     check_classifier_numbers, check_state_dict_numbers)
 
 
 def test_classifier_numbers_for_38_classes(capsys):
@@ -43,6 +46,35 @@ def test_batchnorm_count_rejects_the_number_of_buffers(capsys):
 def test_batchnorm_count_unanswered(capsys):
     assert check_batchnorm_count(None).passed is False
     assert "Not done yet" in capsys.readouterr().out
+
+
+def test_state_dict_numbers_counts_the_buffers(capsys):
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                        nn.Linear(8, 4))
+    assert check_state_dict_numbers(sum(v.numel() for v in net.state_dict().values())).passed
+    assert "276 parameters" in capsys.readouterr().out
+    assert check_state_dict_numbers(None).status == "not done"
+
+
+@pytest.mark.parametrize("answer, hint", [(276, "parameters only"), (292, "num_batches_tracked is a buffer too"),
+                                          (260, "BatchNorm2d(8) has parameters too"), (281, "have biases"),
+                                          (300, "count each layer's weight and bias")])
+def test_state_dict_numbers_names_the_mistake(answer, hint):
+    result = check_state_dict_numbers(answer)
+    assert not result.passed and hint in result.message
+
+
+def test_batches_tracked_counts_training_batches_only(capsys):
+    assert check_batches_tracked(21).passed
+    assert check_batches_tracked(10, epochs=2, train_batches=5, valid_batches=4).passed
+    assert check_batches_tracked(None).status == "not done"
+
+
+@pytest.mark.parametrize("answer, hint", [(27, "eval mode"), (3, "counts batches, not epochs"),
+                                          (7, "nothing resets it"), (6, "which batches update")])
+def test_batches_tracked_names_the_mistake(answer, hint):
+    result = check_batches_tracked(answer)
+    assert not result.passed and hint in result.message
 
 
 class BestWeights:

@@ -38,7 +38,8 @@ from leafdl.course.exercises.nb06 import check_validate, check_running_mean_afte
 from leafdl.course.exercises.nb07 import (check_first_reduction_epoch, check_lr_after_flat_epochs, check_lr_after_reductions,
                                           check_scheduler)
 from leafdl.course.exercises.nb08 import check_stop_epoch, check_latest_useful_best_epoch, check_early_stopper
-from leafdl.course.exercises.nb09 import check_classifier_numbers, check_batchnorm_count, check_best_weights
+from leafdl.course.exercises.nb09 import (check_batches_tracked, check_batchnorm_count, check_best_weights,
+                                          check_classifier_numbers, check_state_dict_numbers)
 from leafdl.course.exercises.nb10 import check_precision_of_class, check_gap_report
 from leafdl.course.exercises.nb11 import check_resume_command, check_optimizer_steps
 from leafdl.course.exercises.nb12 import (check_finetune_optimizer, check_smallest_crop_side,
@@ -74,6 +75,8 @@ __all__ = [
     "check_classifier_numbers",
     "check_batchnorm_count",
     "check_best_weights",
+    "check_state_dict_numbers",
+    "check_batches_tracked",
     "check_precision_of_class",
     "check_gap_report",
     "check_resume_command",

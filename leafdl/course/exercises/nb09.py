@@ -51,6 +51,82 @@ def check_batchnorm_count(answer: Any, arch: str = "efficientnet_lite0") -> Chec
                   "count the keys: sum(name.endswith('num_batches_tracked') for name in model.state_dict()).")
 
 
+def small_network() -> nn.Sequential:
+    """The small network of notebook 09's exercises 1 and 2: a convolution, a BatchNorm, a classifier."""
+    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+
+
+def _numel(layer: nn.Module) -> int:
+    return sum(p.numel() for p in layer.parameters())
+
+
+def check_state_dict_numbers(answer: Any) -> CheckResult:
+    """Notebook 09, exercise 1: how many numbers :func:`small_network`'s ``state_dict()`` holds.
+
+    Counted on the real network: the parameters (what the optimizer trains) plus the
+    BatchNorm's buffers (``running_mean``, ``running_var``, ``num_batches_tracked``),
+    which the state_dict saves too.
+    """
+    missing = not_answered(answer, "the number of numbers in small_network().state_dict()")
+    if missing is not None:
+        return missing
+    model = small_network()
+    parameters = sum(p.numel() for p in model.parameters())
+    buffers = {name: b.numel() for name, b in model.named_buffers()}
+    expected = sum(value.numel() for value in model.state_dict().values())
+    mistakes = {
+        parameters: "that counts the parameters only: the state_dict also saves BatchNorm's buffers, "
+                    "running_mean and running_var (one number per channel each) and num_batches_tracked.",
+        expected - 1: "almost: num_batches_tracked is a buffer too, one number.",
+        parameters - 16: "BatchNorm2d(8) has parameters too: a weight and a bias per channel (8 + 8). And buffers.",
+        expected - 8 - 4: "the convolution and the Linear layer have biases: one per output channel or class.",
+    }
+    hint = next((hint for value, hint in mistakes.items() if close_to(answer, value)), None)
+    return report(close_to(answer, expected),
+                  f"{parameters} parameters ({_numel(model[0])} in the convolution, {_numel(model[1])} in the "
+                  f"BatchNorm, {_numel(model[5])} in the Linear) and "
+                  f"{sum(buffers.values())} numbers in buffers ({', '.join(f'{k}: {v}' for k, v in buffers.items())}): "
+                  f"{expected}. The optimizer trains only the {parameters}; a checkpoint must hold all {expected}.",
+                  hint or "count each layer's weight and bias (the convolution's weight is out x in x 3 x 3), "
+                          "then BatchNorm's buffers: sum(v.numel() for v in model.state_dict().values()) checks it.")
+
+
+def check_batches_tracked(answer: Any, epochs: int = 3, train_batches: int = 7, valid_batches: int = 2) -> CheckResult:
+    """Notebook 09, exercise 2: ``num_batches_tracked`` of the BatchNorm after a few epochs of training and validation.
+
+    Replays the run on :func:`small_network`: each epoch ``train_batches`` batches in
+    training mode, then ``valid_batches`` in eval mode. Only training-mode batches update
+    the running averages, and only they count.
+    """
+    missing = not_answered(answer, "the value of num_batches_tracked after the run")
+    if missing is not None:
+        return missing
+    model = small_network()
+    images = torch.zeros(2, 3, 8, 8)
+    with torch.no_grad():
+        for _ in range(epochs):
+            model.train()
+            for _ in range(train_batches):
+                model(images)
+            model.eval()
+            for _ in range(valid_batches):
+                model(images)
+    expected = int(model[1].num_batches_tracked)
+    mistakes = {
+        epochs * (train_batches + valid_batches): "the validation batches run in eval mode, where BatchNorm uses its "
+                                                  "running averages and does not update them: they do not count.",
+        epochs: "num_batches_tracked counts batches, not epochs.",
+        train_batches: "the count goes on from epoch to epoch: nothing resets it.",
+    }
+    hint = next((hint for value, hint in mistakes.items() if close_to(answer, value)), None)
+    return report(close_to(answer, expected),
+                  f"{epochs} epochs x {train_batches} training batches = {expected}: the {epochs * valid_batches} "
+                  "validation batches ran in eval mode, which leaves BatchNorm's buffers alone. A checkpoint "
+                  "saves this count with the weights.",
+                  hint or "which batches update BatchNorm's running averages: those in training mode, or all?")
+
+
 def _train_a_little(model: nn.Module, epoch: int, in_place: bool) -> None:
     """Change every weight and every BatchNorm running average, as an epoch of training would.
 
