@@ -2,7 +2,8 @@
 
 import math
 
-from leafdl.course.exercises import check_global_batch, check_scaled_learning_rate, check_steps_per_epoch
+from leafdl.course.exercises import (check_batch_size_for, check_global_batch, check_scaled_learning_rate,
+                                     check_steps_per_epoch)
 
 
 def test_global_batch():
@@ -29,3 +30,15 @@ def test_scaled_learning_rate(capsys):
     assert "larger, not smaller" in capsys.readouterr().out
     assert not check_scaled_learning_rate(0.001)
     assert not check_scaled_learning_rate(None)
+
+
+def test_batch_size_for_the_same_global_batch(capsys):
+    assert check_batch_size_for(128)                       # 256 images over 2 processes
+    assert check_batch_size_for(64, global_batch=256, nodes=2, gpus_per_node=2)
+    assert not check_batch_size_for(256)
+    assert "--batch-size is per process" in capsys.readouterr().out
+    assert not check_batch_size_for(512)
+    assert "divide, do not multiply" in capsys.readouterr().out
+    assert not check_batch_size_for(32)
+    assert "how many processes take part" in capsys.readouterr().out
+    assert not check_batch_size_for(None)

@@ -44,7 +44,8 @@ from leafdl.course.exercises.nb10 import check_precision_of_class, check_gap_rep
 from leafdl.course.exercises.nb11 import check_resume_command, check_optimizer_steps
 from leafdl.course.exercises.nb12 import (check_finetune_optimizer, check_smallest_crop_side,
                                           check_trainable_after_unfreezing)
-from leafdl.course.exercises.nb13 import check_global_batch, check_scaled_learning_rate, check_steps_per_epoch
+from leafdl.course.exercises.nb13 import (check_batch_size_for, check_global_batch, check_scaled_learning_rate,
+                                          check_steps_per_epoch)
 
 __all__ = [
     "CheckResult",
@@ -85,6 +86,7 @@ __all__ = [
     "check_finetune_optimizer",
     "check_smallest_crop_side",
     "check_global_batch",
+    "check_batch_size_for",
     "check_steps_per_epoch",
     "check_scaled_learning_rate",
 ]
