@@ -243,6 +243,21 @@ def correct_counted_as_a_tensor(model, loader, criterion, optimizer):
     return total_loss / seen, correct / seen
 
 
+def float_of_the_loss(model, loader, criterion, optimizer):
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    for inputs, labels in loader:
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = criterion(outputs, labels)
+        loss.backward()
+        optimizer.step()
+        total_loss += float(loss) * inputs.size(0)
+        correct += (outputs.argmax(dim=1) == labels).sum().item()
+        seen += inputs.size(0)
+    return total_loss / seen, correct / seen
+
+
 def averages(how):
     """The solution, with its two numbers averaged in another (wrong) way."""
     def student(model, loader, criterion, optimizer):
@@ -306,6 +321,7 @@ WRONG = [
     (under_no_grad, "no torch.no_grad()"),
     (loss_summed_as_a_tensor, "your mean loss is a tensor"),
     (correct_counted_as_a_tensor, "your accuracy is a tensor"),
+    (float_of_the_loss, "float(loss) on a tensor that still needs its gradient makes PyTorch warn"),
     (averages(per_batch_means), "mean of the batch losses"),
     (averages(batch_losses_over_images), "multiply each batch's loss by its number of images"),
     (averages(weighted_loss_over_batches), "divided the summed loss by the number of batches (3)"),

@@ -112,7 +112,7 @@ def _run(epoch_function: Callable, loader, **switches) -> tuple[Any, dict, list[
             returned = reference_epoch(model, loader, nn.CrossEntropyLoss(), optimizer, **switches)
         else:
             returned = call_student(epoch_function, model, loader, nn.CrossEntropyLoss(), optimizer,
-                                    advice=TRAINING_ADVICE)
+                                    advice=TRAINING_ADVICE, warning_advice=TRAINING_WARNINGS)
     return returned, snapshot(model), modes, optimizer.events
 
 
@@ -120,6 +120,13 @@ TRAINING_ADVICE = {
     "does not require grad": "Training needs the gradients: no torch.no_grad() (or inference_mode) around the "
                              "training loop; that is for validation.",
     "backward through the graph a second time": "Call loss.backward() once per batch, on that batch's loss.",
+}
+
+
+TRAINING_WARNINGS = {
+    "Converting a tensor with requires_grad=True to a scalar": "float(loss) on a tensor that still needs its "
+                                                               "gradient makes PyTorch warn: take the number with "
+                                                               "loss.item().",
 }
 
 
