@@ -7,8 +7,7 @@ import warnings
 import pytest
 import torch
 
-from leafdl.course.exercises import (check_first_reduction_epoch, check_lr_after_flat_epochs, check_lr_after_reductions,
-                                     check_scheduler)
+from leafdl.course.exercises import check_first_reduction_epoch, check_lr_after_flat_epochs, check_scheduler
 
 SERIES = [0.50, 0.62, 0.70, 0.69, 0.71, 0.70, 0.70, 0.71, 0.72]
 
@@ -39,13 +38,6 @@ def test_first_reduction_epoch_when_there_is_none(capsys):
     rising = [0.1, 0.2, 0.3, 0.4]
     assert check_first_reduction_epoch(4, rising, patience=1).passed is False
     assert "never triggers" in capsys.readouterr().out
-
-
-def test_lr_after_reductions():
-    assert check_lr_after_reductions(0.000125, lr=0.001, factor=0.5, reductions=3).passed
-    assert check_lr_after_reductions(0.00025, lr=0.001, factor=0.5, reductions=3).passed is False
-    assert check_lr_after_reductions(0.001 * 0.1**2, lr=0.001, factor=0.1, reductions=2).passed
-    assert check_lr_after_reductions(None).passed is False
 
 
 def make_scheduler(optimizer):

@@ -170,7 +170,7 @@ WRONG = [
     (with_best(as_a_tensor), "best_epoch is a tensor"),
     (attributes, "history is a dict: read its lists as history['train_acc']"),
     (other_keys, "The dict's keys are 'train_acc'"),
-    (a_dict, "return two things, (gaps, best_epoch), not a dict"),
+    (a_dict, "return two things, (gaps, best_epoch); yours returns a value of type dict"),
 ]
 
 

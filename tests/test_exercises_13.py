@@ -2,16 +2,7 @@
 
 import math
 
-from leafdl.course.exercises import (check_batch_size_for, check_global_batch, check_scaled_learning_rate,
-                                     check_steps_per_epoch)
-
-
-def test_global_batch():
-    assert check_global_batch(256)                  # 2 machines x 4 processes x 32
-    assert check_global_batch(64, nodes=1, gpus_per_node=2)
-    assert not check_global_batch(32)               # the batch of one process
-    assert not check_global_batch(128)              # one machine's processes only
-    assert not check_global_batch(None)
+from leafdl.course.exercises import check_batch_size_for, check_scaled_learning_rate, check_steps_per_epoch
 
 
 def test_steps_per_epoch():

@@ -86,4 +86,4 @@ def test_not_a_number_names_a_tensor():
     assert not_a_number(0.5, "x") is None and not_a_number(np.float32(0.5), "x") is None
     message = not_a_number(torch.tensor(0.5, requires_grad=True) * 2, "your mean loss").message
     assert "your mean loss is a tensor (tensor(1., grad_fn=<MulBackward0>))" in message and ".item()" in message
-    assert "should be a number, not a str" in not_a_number("0.5", "x").message
+    assert "should be a number; yours is '0.5' (str)" in not_a_number("0.5", "x").message

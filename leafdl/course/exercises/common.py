@@ -221,7 +221,7 @@ def call_student(function: Callable, *args: Any, advice: dict[type | str, str] |
     """
     if not callable(function):
         raise StudentCodeFailed(wrong(f"pass your function itself (its name, without brackets), not {function!r}."))
-    name = getattr(function, "__name__", "your function")
+    name = getattr(function, "__name__", type(function).__name__)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -231,7 +231,8 @@ def call_student(function: Callable, *args: Any, advice: dict[type | str, str] |
     except Exception as error:   # the student's bug, reported in one line
         line = student_line(error, function)
         where = f" (line {line} of your cell)" if line else ""
-        raise StudentCodeFailed(wrong(f"{name} raised {type(error).__name__}: {str(error).rstrip('.')}{where}."
+        said = " ".join(str(error).split()).rstrip(".")
+        raise StudentCodeFailed(wrong(f"{name} raised {type(error).__name__}: {said}{where}."
                                       f"{_advice_for(error, advice)}")) from None
     for warning in caught:
         hint = next((hint for key, hint in (warning_advice or {}).items() if key in str(warning.message)), None)
@@ -258,20 +259,21 @@ def checked(check: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
     return run
 
 
-def not_a_number(value: Any, what: str) -> CheckResult | None:
+def not_a_number(value: Any, what: str, fix: str = "add up loss.item() and (...).sum().item(), so that no tensor "
+                                                  "(and no autograd graph) is kept from batch to batch."
+                 ) -> CheckResult | None:
     """The verdict when ``value`` is not a plain number (a tensor, a list, None...), else None.
 
     Python and numpy numbers pass. A tensor gets its own hint: ``loss`` or ``correct``
     added up as tensors keeps every batch's autograd graph alive, and prints as
-    ``tensor(0.53, grad_fn=...)``; ``.item()`` gives the float.
+    ``tensor(0.53, grad_fn=...)``; ``.item()`` gives the float. ``fix`` says what to do instead.
     """
     if isinstance(value, torch.Tensor):
-        return wrong(f"{what} is a tensor ({_short_value(value)}), not a plain number: add up loss.item() and "
-                     "(...).sum().item(), so that no tensor (and no autograd graph) is kept from batch to batch.")
+        return wrong(f"{what} is a tensor ({_short_value(value)}), not a plain number: {fix}")
     if value is None:
         return wrong(f"{what} is None: return the number itself.")
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        return wrong(f"{what} should be a number, not a {type(value).__name__}.")
+        return wrong(f"{what} should be a number; yours is {_short_value(value)} ({type(value).__name__}).")
     return None
 
 

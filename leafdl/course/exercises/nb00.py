@@ -93,7 +93,8 @@ def check_count_images(count_images: Callable[[Path], dict]) -> CheckResult:
             NotADirectoryError: "A file at the top level is not a class folder: keep only the folders "
                                 "(path.is_dir())."})
     if not isinstance(counts, dict):
-        return wrong(f"return a dict {{class folder name: number of images}}, not a {type(counts).__name__}.")
+        return wrong(f"return a dict {{class folder name: number of images}}; yours returns {type(counts).__name__} "
+                     f"{str(counts)[:40]}.")
     verdict = _counts_verdict(counts)
     if verdict is not None:
         return verdict

@@ -13,19 +13,6 @@ import torch
 from leafdl.course.exercises.common import CheckResult, call_student, checked, close_to, not_answered, report, wrong
 
 
-def check_matmul_flops(answer: Any, n: int = 512) -> CheckResult:
-    """Notebook 01, exercise 1: floating-point operations in an (n x n) @ (n x n) product."""
-    missing = not_answered(answer, f"the number of FLOPs for n = {n}")
-    if missing is not None:
-        return missing
-    outputs = n * n                 # one number per row of A and column of B
-    per_output = n + n              # n multiplications and n additions each
-    expected = outputs * per_output
-    return report(close_to(answer, expected),
-                  f"{n}x{n} outputs, each {n} multiplications and {n} additions: 2 x {n}^3 = {expected:,} FLOPs.",
-                  "count the outputs (n x n), then the multiplications and additions that make each one.")
-
-
 def check_classifier_flops(answer: Any, batch: int = 32, features: int = 1280, classes: int = 4) -> CheckResult:
     """Notebook 01, exercise 1: FLOPs of the classifier's matrix product for one batch.
 

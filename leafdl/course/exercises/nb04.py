@@ -99,7 +99,7 @@ def check_prepare_model(prepare_model: Callable[[nn.Module, int], nn.Module]) ->
             return wrong("return the model at the end of prepare_model, so that it can be used as "
                          "model = prepare_model(model, num_classes).")
         if not isinstance(result, nn.Module):
-            return wrong(f"return the model (an nn.Module), not a {type(result).__name__}.")
+            return wrong(f"return the model (an nn.Module); yours returns a value of type {type(result).__name__}.")
         features = getattr(result, "features", None)
         if features is None:
             return wrong("the model lost its .features: freeze them, do not replace them.")

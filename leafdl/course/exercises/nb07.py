@@ -33,19 +33,6 @@ def check_first_reduction_epoch(answer: Any, metrics: list[float], patience: int
                   f"when the count exceeds {patience} (a tie is not an improvement).")
 
 
-def check_lr_after_reductions(answer: Any, lr: float = 0.001, factor: float = 0.5, reductions: int = 3) -> CheckResult:
-    """Notebook 07, exercise 2: the learning rate after several cuts by ``factor``."""
-    missing = not_answered(answer, "the learning rate")
-    if missing is not None:
-        return missing
-    expected = lr
-    for _ in range(reductions):
-        expected *= factor
-    return report(close_to(answer, expected, tolerance=1e-9),
-                  f"{lr:g} x {factor:g}^{reductions} = {expected:g}.",
-                  f"each cut multiplies the rate by {factor}; do it {reductions} times.")
-
-
 def check_lr_after_flat_epochs(answer: Any, epochs: int = 12, lr: float = 0.001, factor: float = 0.5,
                                patience: int = 3) -> CheckResult:
     """Notebook 07, exercise 2: the learning rate after ``epochs`` epochs in which accuracy never beats epoch 1.

@@ -12,43 +12,6 @@ from torch import nn
 
 from leafdl.course.exercises.common import (CheckResult, call_student, checked, close_to, not_answered, report,
                                             same_weights, snapshot, tiny_net, wrong)
-from leafdl.models import build_model
-
-
-def check_classifier_numbers(answer: Any, num_classes: int = 38, features: int = 1280) -> CheckResult:
-    """Notebook 09, exercise 1: numbers in the new classifier ``Linear(features, num_classes)``.
-
-    The weight is a ``(num_classes, features)`` matrix and the bias has one number per
-    class, so the count is ``num_classes * features + num_classes``. Computed here by
-    building the layer and counting, the way you would check it in code.
-    """
-    missing = not_answered(answer, f"the number of weights and biases of Linear({features}, {num_classes})")
-    if missing is not None:
-        return missing
-    layer = nn.Linear(features, num_classes)
-    expected = sum(parameter.numel() for parameter in layer.parameters())
-    return report(close_to(answer, expected),
-                  f"{num_classes} x {features} weights + {num_classes} biases = {expected:,} numbers. "
-                  f"A 4-class checkpoint holds {4 * features + 4:,}, so its tensors cannot fit this layer.",
-                  f"the weight has shape ({num_classes}, {features}) and the bias ({num_classes},); "
-                  "add the two sizes.")
-
-
-def check_batchnorm_count(answer: Any, arch: str = "efficientnet_lite0") -> CheckResult:
-    """Notebook 09, exercise 2: how many ``num_batches_tracked`` buffers the model's state_dict holds.
-
-    Builds the course model (without pretrained weights: only its shape matters) and
-    counts the entries, which is one per BatchNorm layer.
-    """
-    missing = not_answered(answer, "the number of num_batches_tracked entries in model.state_dict()")
-    if missing is not None:
-        return missing
-    model, _ = build_model(4, arch=arch, pretrained=False, verbose=False)
-    expected = sum(1 for name in model.state_dict() if name.endswith("num_batches_tracked"))
-    return report(close_to(answer, expected),
-                  f"{expected} BatchNorm layers, each with weight, bias, running_mean, running_var and "
-                  "num_batches_tracked: the last three are buffers, saved but never trained.",
-                  "count the keys: sum(name.endswith('num_batches_tracked') for name in model.state_dict()).")
 
 
 def small_network() -> nn.Sequential:
@@ -68,7 +31,7 @@ def check_state_dict_numbers(answer: Any) -> CheckResult:
     BatchNorm's buffers (``running_mean``, ``running_var``, ``num_batches_tracked``),
     which the state_dict saves too.
     """
-    missing = not_answered(answer, "the number of numbers in small_network().state_dict()")
+    missing = not_answered(answer, "the number of numbers in net.state_dict()")
     if missing is not None:
         return missing
     model = small_network()

@@ -104,7 +104,7 @@ def _best_epoch_verdict(best_epoch: Any, history: dict) -> CheckResult | None:
     if isinstance(best_epoch, (float, np.floating)) and not float(best_epoch).is_integer():
         return wrong(f"best_epoch is {best_epoch}, an accuracy, not an epoch: return the epoch's number "
                      "(its index in the list + 1).")
-    verdict = not_a_number(best_epoch, "best_epoch")
+    verdict = not_a_number(best_epoch, "best_epoch", fix="take the number out with .item() (or int(...)).")
     if verdict is not None:
         return verdict
     if best_epoch == expected:
@@ -137,7 +137,7 @@ def check_gap_report(gap_report: Callable[[dict], tuple], history: Any = None) -
     example = {key: list(values) for key, values in OVERFITTING_HISTORY.items()}
     result = call_student(gap_report, example, advice=GAP_ADVICE)
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        return wrong(f"return two things, (gaps, best_epoch), not a {type(result).__name__}.")
+        return wrong(f"return two things, (gaps, best_epoch); yours returns a value of type {type(result).__name__}.")
     gaps, best_epoch = result
     verdict = _gaps_verdict(gaps, OVERFITTING_HISTORY)
     if verdict is None:

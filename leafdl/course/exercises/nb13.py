@@ -15,23 +15,6 @@ from torch.utils.data import DistributedSampler
 from leafdl.course.exercises.common import CheckResult, close_to, not_answered, report
 
 
-def check_global_batch(answer: Any, nodes: int = 2, gpus_per_node: int = 4, batch_size: int = 32) -> CheckResult:
-    """Notebook 13, exercise 1: images per optimizer step of ``torchrun --nnodes N --nproc-per-node G``.
-
-    ``--batch-size`` is per process, and every process takes one batch per step, so a
-    step sees ``batch_size * nodes * gpus_per_node`` images.
-    """
-    missing = not_answered(answer, "the number of images one optimizer step sees, over all processes")
-    if missing is not None:
-        return missing
-    processes = nodes * gpus_per_node
-    expected = batch_size * processes
-    return report(close_to(answer, expected),
-                  f"{nodes} machines x {gpus_per_node} processes = {processes} processes, each with a batch of "
-                  f"{batch_size}: {expected} images per step, averaged by the all-reduce.",
-                  "--batch-size is per process; count the processes on all machines together.")
-
-
 def check_batch_size_for(answer: Any, global_batch: int = 256, nodes: int = 1, gpus_per_node: int = 2) -> CheckResult:
     """Notebook 13, exercise 1: the ``--batch-size`` that gives ``global_batch`` images per step on fewer GPUs.
 
@@ -50,8 +33,8 @@ def check_batch_size_for(answer: Any, global_batch: int = 256, nodes: int = 1, g
         return report(False, "", "more processes share the global batch, so each takes a smaller part: divide, "
                                  "do not multiply.")
     return report(close_to(answer, expected),
-                  f"{processes} processes x {expected:g} images = {global_batch} images per step, the same "
-                  "global batch as 2 machines x 4 GPUs x 32, so the learning rate can stay as it was.",
+                  f"{processes} processes x {expected:g} images = {global_batch} images per step: the global "
+                  "batch is unchanged, so the learning rate can stay as it was.",
                   f"how many processes take part? Each takes an equal share of the {global_batch} images.")
 
 
