@@ -417,7 +417,7 @@ check_state_dict_numbers(answer)
 # %% [markdown] slideshow={"slide_type": "-"}
 # **Exercise 2** (predict, then run). The same network trains for **3** epochs; each
 # epoch runs **7** batches in training mode, then **2** validation batches after
-# `model.eval()`. What is its BatchNorm's `num_batches_tracked` at the end, and which
+# `net.eval()`. What is its BatchNorm's `num_batches_tracked` at the end, and which
 # batches counted? Predict, then run that loop on `torch.zeros(2, 3, 8, 8)` batches to see.
 
 # %% slideshow={"slide_type": "-"}
