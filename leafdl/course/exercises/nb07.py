@@ -89,8 +89,8 @@ DOCUMENT_LR = 0.001
 SCHEDULER_ADVICE = {
     "missing 1 required positional argument: 'metrics'": "ReduceLROnPlateau needs the number it watches: "
                                                          "scheduler.step(valid_acc).",
-    "Factor should be": "factor multiplies the rate at each cut, so it is below 1: 0.5 halves it.",
-    "is unknown": "mode is 'max' (higher is better, for an accuracy) or 'min' (for a loss).",
+    "Factor should be": "The factor multiplies the rate at each cut, so it is below 1: 0.5 halves it.",
+    "is unknown": "The mode is 'max' (higher is better, for an accuracy) or 'min' (for a loss).",
 }
 
 
