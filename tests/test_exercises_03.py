@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+
+import pytest
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
@@ -46,56 +49,137 @@ def test_make_transforms_accepts_the_solution_and_leafdls(course_leaves, capsys)
     assert check_make_transforms(lambda size: (train_transforms(spec), eval_transforms(spec))).passed
 
 
-def test_make_transforms_rejects_the_random_crop_for_validation(course_leaves):
-    def same_for_both(img_size):
-        train, _ = make_transforms(img_size)
-        return train, train
-    result = check_make_transforms(same_for_both)
-    assert not result.passed and "validation transform is random" in result.message
+def pipelines(train_steps, valid_steps, to_tensor=None, normalize=None):
+    """Two Compose pipelines ending in to_tensor and normalize (ImageNet's, from ToTensor's 0..1, by default)."""
+    tail = [to_tensor or transforms.ToTensor(), normalize or transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+    return transforms.Compose([*train_steps, *tail]), transforms.Compose([*valid_steps, *tail])
 
 
-def test_make_transforms_rejects_no_augmentation(course_leaves):
-    def valid_for_both(img_size):
-        _, valid = make_transforms(img_size)
-        return valid, valid
-    assert "training transform gives the same tensor every time" in check_make_transforms(valid_for_both).message
+def v2_pipelines(img_size):
+    import torch
+    from torchvision.transforms import v2
+    tail = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+    return (v2.Compose([v2.RandomResizedCrop(img_size), v2.RandomHorizontalFlip(), *tail]),
+            v2.Compose([v2.Resize(img_size), v2.CenterCrop(img_size), *tail]))
 
 
-def test_make_transforms_rejects_missing_or_wrong_normalisation(course_leaves):
-    def no_normalize(img_size):
-        return tuple(transforms.Compose(t.transforms[:-1]) for t in make_transforms(img_size))
-    assert "does not normalise" in check_make_transforms(no_normalize).message
-
-    def half_and_half(img_size):
-        return tuple(transforms.Compose([*t.transforms[:-1], transforms.Normalize([0.5] * 3, [0.5] * 3)])
-                     for t in make_transforms(img_size))
-    assert "IMAGENET_MEAN" in check_make_transforms(half_and_half).message
+def a_list_and_a_larger_resize(img_size):
+    return list(pipelines([transforms.RandomResizedCrop(img_size, scale=(0.5, 1.0)), transforms.RandomRotation(15)],
+                          [transforms.Resize(int(img_size * 1.14)), transforms.CenterCrop(img_size)]))
 
 
-def test_make_transforms_rejects_no_totensor_and_the_wrong_order(course_leaves):
-    def pil_images(img_size):
-        return transforms.RandomResizedCrop(img_size), transforms.CenterCrop(img_size)
-    assert "add transforms.ToTensor()" in check_make_transforms(pil_images).message
-
-    def normalize_first(img_size):
-        return tuple(transforms.Compose([transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD), *t.transforms[:-1]])
-                     for t in make_transforms(img_size))
-    result = check_make_transforms(normalize_first)
-    assert result.status == "not yet" and "ToTensor() goes between them" in result.message
+@pytest.mark.parametrize("answer", [make_transforms, v2_pipelines, a_list_and_a_larger_resize],
+                         ids=lambda answer: answer.__name__)
+def test_make_transforms_accepts_right_answers_in_any_form(answer, course_leaves, capsys):
+    assert check_make_transforms(answer).passed
+    assert capsys.readouterr().out.startswith("Correct!")
 
 
-def test_make_transforms_rejects_a_rectangle(course_leaves):
-    def resize_only(img_size):
-        train, _ = make_transforms(img_size)
-        return train, transforms.Compose([transforms.Resize(img_size), transforms.ToTensor(),
-                                          transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-                                          transforms.Lambda(lambda x: x[:, :, : img_size // 2])])
-    assert "shape" in check_make_transforms(resize_only).message
+def resize_without_a_crop(img_size):
+    """The non-square photo's trap: Resize(int) keeps the shape; the short side only becomes img_size."""
+    return pipelines([transforms.RandomResizedCrop(img_size)], [transforms.Resize(img_size)])
 
 
-def test_make_transforms_rejects_flips_without_a_crop(course_leaves):
-    def flips_only(img_size):
-        _, valid = make_transforms(img_size)
-        return transforms.Compose([transforms.RandomHorizontalFlip(), *valid.transforms]), valid
-    result = check_make_transforms(flips_only)
-    assert not result.passed and "only flipped" in result.message
+def scale_0_255(img_size):
+    mean, std = [255 * m for m in IMAGENET_MEAN], [255 * s for s in IMAGENET_STD]
+    return pipelines([transforms.RandomResizedCrop(img_size)],
+                     [transforms.Resize(img_size), transforms.CenterCrop(img_size)],
+                     normalize=transforms.Normalize(mean, std))
+
+
+def mean_and_std_swapped(img_size):
+    return pipelines([transforms.RandomResizedCrop(img_size)],
+                     [transforms.Resize(img_size), transforms.CenterCrop(img_size)],
+                     normalize=transforms.Normalize(IMAGENET_STD, IMAGENET_MEAN))
+
+
+def half_and_half(img_size):
+    return pipelines([transforms.RandomResizedCrop(img_size)],
+                     [transforms.Resize(img_size), transforms.CenterCrop(img_size)],
+                     normalize=transforms.Normalize([0.5] * 3, [0.5] * 3))
+
+
+def v2_without_scaling(img_size):
+    import torch
+    from torchvision.transforms import v2
+    tail = [v2.ToImage(), v2.ToDtype(torch.float32), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+    return (v2.Compose([v2.RandomResizedCrop(img_size), *tail]),
+            v2.Compose([v2.Resize(img_size), v2.CenterCrop(img_size), *tail]))
+
+
+def v2_uint8_into_normalize(img_size):
+    from torchvision.transforms import v2
+    tail = [v2.ToImage(), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+    return (v2.Compose([v2.RandomResizedCrop(img_size), *tail]),
+            v2.Compose([v2.Resize(img_size), v2.CenterCrop(img_size), *tail]))
+
+
+def no_normalize(img_size):
+    return tuple(transforms.Compose(t.transforms[:-1]) for t in make_transforms(img_size))
+
+
+def normalize_first(img_size):
+    return tuple(transforms.Compose([transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD), *t.transforms[:-1]])
+                 for t in make_transforms(img_size))
+
+
+def pil_images(img_size):
+    return transforms.RandomResizedCrop(img_size), transforms.CenterCrop(img_size)
+
+
+def same_for_both(img_size):
+    train, _ = make_transforms(img_size)
+    return train, train
+
+
+def valid_for_both(img_size):
+    _, valid = make_transforms(img_size)
+    return valid, valid
+
+
+def flips_only(img_size):
+    _, valid = make_transforms(img_size)
+    return transforms.Compose([transforms.RandomHorizontalFlip(), *valid.transforms]), valid
+
+
+def swapped_order(img_size):
+    train, valid = make_transforms(img_size)
+    return valid, train
+
+
+def a_dict(img_size):
+    train, valid = make_transforms(img_size)
+    return {"train": train, "valid": valid}
+
+
+def jitter_in_validation(img_size):
+    return pipelines([transforms.RandomResizedCrop(img_size)],
+                     [transforms.Resize(img_size), transforms.CenterCrop(img_size), transforms.ColorJitter(0.3, 0.3)])
+
+
+WRONG = [
+    (resize_without_a_crop, "Resize(img_size) keeps the photo's shape"),
+    (scale_0_255, "on the 0-255 scale"),
+    (mean_and_std_swapped, "swaps mean and std"),
+    (half_and_half, "IMAGENET_MEAN"),
+    (v2_without_scaling, "values up to 255"),
+    (v2_uint8_into_normalize, "Normalize needs floats"),
+    (no_normalize, "does not normalise"),
+    (normalize_first, "ToTensor() goes between them"),
+    (pil_images, "add transforms.ToTensor()"),
+    (same_for_both, "validation transform is random"),
+    (valid_for_both, "training transform gives the same tensor every time"),
+    (flips_only, "only flipped"),
+    (swapped_order, "return them in the order (train_transform, valid_transform)"),
+    (a_dict, "not a dict"),
+    (jitter_in_validation, "validation transform is random"),
+]
+
+
+@pytest.mark.parametrize("answer, hint", WRONG, ids=[answer.__name__ for answer, _ in WRONG])
+def test_make_transforms_names_each_mistake(answer, hint, course_leaves, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = check_make_transforms(answer)
+    assert result.status == "not yet" and hint in result.message, result.message
+    assert capsys.readouterr().out == result.message + "\n"      # one verdict, no traceback

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from torch import nn
 
 from leafdl.course.exercises import check_prepare_model, check_separable_conv_weights
@@ -40,46 +41,139 @@ def test_prepare_model_accepts_the_solution(course_leaves, capsys):
     assert "48,678 trainable parameters" in capsys.readouterr().out      # 1280 * 38 + 38
 
 
-def test_prepare_model_accepts_freezing_everything_first(course_leaves):
-    def freeze_all_then_replace(model, num_classes):
-        for parameter in model.parameters():
+def freeze_all_then_replace(model, num_classes):
+    for parameter in model.parameters():
+        parameter.requires_grad = False
+    model.classifier[1] = nn.Linear(1280, num_classes)
+    return model
+
+
+def requires_grad_and_a_new_sequential(model, num_classes):
+    model.features.requires_grad_(False)
+    model.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(model.last_channel, num_classes))
+    return model
+
+
+def last_layer_by_negative_index(model, num_classes):
+    for name, parameter in model.named_parameters():
+        if name.startswith("features"):
             parameter.requires_grad = False
-        model.classifier[1] = nn.Linear(1280, num_classes)
-        return model
-    assert check_prepare_model(freeze_all_then_replace).passed
+    model.classifier[-1] = nn.Linear(model.classifier[-1].in_features, num_classes)
+    return model
 
 
-def test_prepare_model_rejects_forgetting_to_freeze(course_leaves):
-    def no_freeze(model, num_classes):
-        model.classifier[1] = nn.Linear(model.last_channel, num_classes)
-        return model
-    result = check_prepare_model(no_freeze)
-    assert not result.passed and "model.features still require gradients" in result.message
+@pytest.mark.parametrize("answer", [prepare_model, freeze_all_then_replace, requires_grad_and_a_new_sequential,
+                                    last_layer_by_negative_index], ids=lambda answer: answer.__name__)
+def test_prepare_model_accepts_right_answers_in_any_form(answer, course_leaves, capsys):
+    assert check_prepare_model(answer).passed
+    assert capsys.readouterr().out.startswith("Correct!")
 
 
-def test_prepare_model_rejects_freezing_after_replacing(course_leaves):
-    def freeze_last(model, num_classes):
-        model.classifier[1] = nn.Linear(model.last_channel, num_classes)
-        for parameter in model.parameters():
-            parameter.requires_grad = False
-        return model
-    assert "the new classifier is frozen too" in check_prepare_model(freeze_last).message
+def freeze(model):
+    for parameter in model.features.parameters():
+        parameter.requires_grad = False
 
 
-def test_prepare_model_rejects_a_fixed_class_count_a_lost_dropout_and_no_return(course_leaves):
-    def four_classes(model, num_classes):
-        return prepare_model(model, 4)
-    assert "use the num_classes argument" in check_prepare_model(four_classes).message
+def no_freeze(model, num_classes):
+    model.classifier[1] = nn.Linear(model.last_channel, num_classes)
+    return model
 
-    def whole_classifier(model, num_classes):
-        prepare_model(model, num_classes)
-        model.classifier = nn.Linear(1280, num_classes)
-        return model
-    assert "and its Dropout with it" in check_prepare_model(whole_classifier).message
 
-    def no_return(model, num_classes):
-        prepare_model(model, num_classes)
-    assert "return the model" in check_prepare_model(no_return).message
+def eval_to_freeze(model, num_classes):
+    model.features.eval()
+    model.classifier[1] = nn.Linear(model.last_channel, num_classes)
+    return model
+
+
+def comparison_instead_of_assignment(model, num_classes):
+    for parameter in model.features.parameters():
+        parameter.requires_grad == False       # noqa: E712 (the typo is the mistake)
+    model.classifier[1] = nn.Linear(model.last_channel, num_classes)
+    return model
+
+
+def freeze_last(model, num_classes):
+    model.classifier[1] = nn.Linear(model.last_channel, num_classes)
+    for parameter in model.parameters():
+        parameter.requires_grad = False
+    return model
+
+
+def four_classes(model, num_classes):
+    freeze(model)
+    model.classifier[1] = nn.Linear(1280, 4)
+    return model
+
+
+def whole_classifier(model, num_classes):
+    freeze(model)
+    model.classifier = nn.Linear(1280, num_classes)
+    return model
+
+
+def no_return(model, num_classes):
+    freeze(model)
+    model.classifier[1] = nn.Linear(1280, num_classes)
+
+
+def resnet_habit(model, num_classes):
+    freeze(model)
+    model.fc = nn.Linear(1280, num_classes)
+    return model
+
+
+def replaces_the_dropout(model, num_classes):
+    freeze(model)
+    model.classifier[0] = nn.Linear(1280, num_classes)
+    return model
+
+
+def swapped_arguments(model, num_classes):
+    freeze(model)
+    model.classifier[1] = nn.Linear(num_classes, 1280)
+    return model
+
+
+def imagenet_inputs(model, num_classes):
+    freeze(model)
+    model.classifier[1] = nn.Linear(1000, num_classes)
+    return model
+
+
+def adds_a_layer(model, num_classes):
+    freeze(model)
+    model.classifier.append(nn.Linear(1000, num_classes))
+    return model
+
+
+def returns_the_layer(model, num_classes):
+    freeze(model)
+    model.classifier[1] = nn.Linear(1280, num_classes)
+    return model.classifier
+
+
+WRONG = [
+    (no_freeze, "model.features still require gradients"),
+    (eval_to_freeze, "eval() does not freeze anything"),
+    (comparison_instead_of_assignment, "model.features still require gradients"),
+    (freeze_last, "the new classifier is frozen too"),
+    (four_classes, "use the num_classes argument"),
+    (whole_classifier, "and its Dropout with it"),
+    (no_return, "return the model"),
+    (resnet_habit, "MobileNetV2 has no .fc"),
+    (replaces_the_dropout, "model.classifier[0], which is the Dropout"),
+    (swapped_arguments, "the arguments are swapped"),
+    (imagenet_inputs, "takes 1000 inputs"),
+    (adds_a_layer, "do not add a layer after it"),
+    (returns_the_layer, "the model lost its .features"),
+]
+
+
+@pytest.mark.parametrize("answer, hint", WRONG, ids=[answer.__name__ for answer, _ in WRONG])
+def test_prepare_model_names_each_mistake(answer, hint, course_leaves, capsys):
+    result = check_prepare_model(answer)
+    assert result.status == "not yet" and hint in result.message, result.message
+    assert capsys.readouterr().out == result.message + "\n"      # one verdict, no traceback
 
 
 def test_prepare_model_stub_is_not_done(course_leaves):

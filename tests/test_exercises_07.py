@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
+import pytest
 import torch
 
-from leafdl.course.exercises import check_first_reduction_epoch, check_lr_after_reductions, check_scheduler
+from leafdl.course.exercises import check_first_reduction_epoch, check_lr_after_flat_epochs, check_scheduler
 
 SERIES = [0.50, 0.62, 0.70, 0.69, 0.71, 0.70, 0.70, 0.71, 0.72]
 
@@ -37,13 +40,6 @@ def test_first_reduction_epoch_when_there_is_none(capsys):
     assert "never triggers" in capsys.readouterr().out
 
 
-def test_lr_after_reductions():
-    assert check_lr_after_reductions(0.000125, lr=0.001, factor=0.5, reductions=3).passed
-    assert check_lr_after_reductions(0.00025, lr=0.001, factor=0.5, reductions=3).passed is False
-    assert check_lr_after_reductions(0.001 * 0.1**2, lr=0.001, factor=0.1, reductions=2).passed
-    assert check_lr_after_reductions(None).passed is False
-
-
 def make_scheduler(optimizer):
     """The reference solution (notebooks/solutions/07_lr_scheduling.md)."""
     return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=3)
@@ -58,39 +54,130 @@ def test_scheduler_accepts_the_solution(capsys):
     assert "halves after epoch 8" in capsys.readouterr().out
 
 
-def test_scheduler_rejects_stepping_on_the_loss_in_max_mode():
-    def on_loss(scheduler, valid_loss, valid_acc):
-        scheduler.step(valid_loss)
-    result = check_scheduler(make_scheduler, on_loss)
-    assert not result.passed and "step on the loss with mode='max'" in result.message
+def flat_run_by_torch(epochs=12):
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=3)
+    for _ in range(epochs):
+        scheduler.step(0.7)
+    return optimizer.param_groups[0]["lr"]
 
 
-def test_scheduler_rejects_min_mode_for_an_accuracy():
-    def min_mode(optimizer):
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=3)
-    assert "use mode='max'" in check_scheduler(min_mode, end_of_epoch).message
-
-    def on_loss(scheduler, valid_loss, valid_acc):
-        scheduler.step(valid_loss)
-    assert "not the document's" in check_scheduler(min_mode, on_loss).message
+def test_lr_after_flat_epochs(capsys):
+    assert flat_run_by_torch() == 0.00025                      # cuts after epochs 5 and 9
+    assert check_lr_after_flat_epochs(0.00025).passed
+    assert check_lr_after_flat_epochs(2.5e-4).passed
+    assert "cuts after epochs 5, 9" in capsys.readouterr().out
+    assert check_lr_after_flat_epochs(None).status == "not done"
 
 
-def test_scheduler_rejects_other_settings_and_no_step():
-    def defaults(optimizer):
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max")   # factor 0.1, patience 10
-    assert "the document halves it" in check_scheduler(defaults, end_of_epoch).message
+@pytest.mark.parametrize("answer, hint", [
+    (0.001 * 0.5 ** 8, "the count of bad epochs starts again from 0"),     # a cut every epoch once patience is used
+    (0.000125, "the count must *exceed* patience"),                         # a cut every 3 bad epochs
+    (0.0005, "does not stop after one cut"),
+    (0.001, "write down, for each epoch"),
+    ("a quarter", "write down, for each epoch"),
+])
+def test_lr_after_flat_epochs_names_the_mistake(answer, hint):
+    result = check_lr_after_flat_epochs(answer)
+    assert not result.passed and hint in result.message, result.message
 
-    def patience_2(optimizer):
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=2)
-    assert "patience is 2" in check_scheduler(patience_2, end_of_epoch).message
 
-    def forgets(scheduler, valid_loss, valid_acc):
-        pass
-    assert "never changed" in check_scheduler(make_scheduler, forgets).message
+# --- Exercise 3: the scheduler, written by the student -------------------------------------
 
-    def step_lr(optimizer):
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=3)
-    assert "ReduceLROnPlateau" in check_scheduler(step_lr, end_of_epoch).message
+
+def step_on_accuracy_by_keyword(scheduler, valid_loss, valid_acc):
+    scheduler.step(metrics=valid_acc)
+
+
+def scheduler_with_keywords_in_another_order(optimizer):
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=3, factor=0.5, mode="max", min_lr=1e-6)
+
+
+@pytest.mark.parametrize("make, step", [(make_scheduler, end_of_epoch), (make_scheduler, step_on_accuracy_by_keyword),
+                                        (scheduler_with_keywords_in_another_order, end_of_epoch)])
+def test_scheduler_accepts_right_answers_in_any_form(make, step, capsys):
+    assert check_scheduler(make, step).passed
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+def on_loss(scheduler, valid_loss, valid_acc):
+    scheduler.step(valid_loss)
+
+
+def min_mode(optimizer):
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=3)
+
+
+def defaults(optimizer):
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max")   # factor 0.1, patience 10
+
+
+def factor_0_1(optimizer):
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.1, patience=3)
+
+
+def patience_2(optimizer):
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=2)
+
+
+def factor_2(optimizer):
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=2, patience=3)
+
+
+def mode_maximize(optimizer):
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="maximize", factor=0.5, patience=3)
+
+
+def step_lr(optimizer):
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=3)
+
+
+def no_return(optimizer):
+    torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=3)
+
+
+def forgets(scheduler, valid_loss, valid_acc):
+    pass
+
+
+def no_metric(scheduler, valid_loss, valid_acc):
+    scheduler.step()
+
+
+def new_scheduler_each_epoch(scheduler, valid_loss, valid_acc):
+    make_scheduler(scheduler.optimizer).step(valid_acc)
+
+
+def twice(scheduler, valid_loss, valid_acc):
+    scheduler.step(valid_acc)
+    scheduler.step(valid_acc)
+
+
+WRONG = [
+    (make_scheduler, on_loss, "step on the loss with mode='max'"),
+    (min_mode, end_of_epoch, "use mode='max'"),
+    (min_mode, on_loss, "not the document's"),
+    (defaults, end_of_epoch, "the document halves it"),
+    (factor_0_1, end_of_epoch, "multiplied by 0.1 at each cut"),
+    (patience_2, end_of_epoch, "patience is 2"),
+    (factor_2, end_of_epoch, "The factor multiplies the rate at each cut, so it is below 1"),
+    (mode_maximize, end_of_epoch, "The mode is 'max' (higher is better"),
+    (step_lr, end_of_epoch, "not StepLR"),
+    (no_return, end_of_epoch, "make_scheduler returns nothing"),
+    (make_scheduler, forgets, "never changed"),
+    (make_scheduler, no_metric, "ReduceLROnPlateau needs the number it watches: scheduler.step(valid_acc)"),
+    (make_scheduler, new_scheduler_each_epoch, "a new scheduler made each epoch forgets"),
+    (make_scheduler, twice, "stepped twice per epoch"),
+]
+
+
+@pytest.mark.parametrize("make, step, hint", WRONG, ids=[f"{m.__name__}-{s.__name__}" for m, s, _ in WRONG])
+def test_scheduler_names_each_mistake(make, step, hint, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = check_scheduler(make, step)
+    assert result.status == "not yet" and hint in result.message, result.message
+    assert capsys.readouterr().out == result.message + "\n"      # one verdict, no traceback
 
 
 def test_scheduler_stubs_are_not_done():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from leafdl.course.exercises import check_early_stopper, check_latest_useful_best_epoch, check_stop_epoch
 
 
@@ -57,11 +60,44 @@ class EarlyStopper:
         return self.count >= self.patience
 
 
-def stopper_with(compare=lambda acc, best: acc > best, reset=True, stop=lambda count, patience: count >= patience):
+class NumpyStopper:
+    """A right answer in another form: the history in a list, numpy for the maximum."""
+
+    def __init__(self, patience):
+        self.patience, self.history = patience, []
+
+    def step(self, valid_acc):
+        self.history.append(valid_acc)
+        best_epoch = int(np.argmax(self.history))          # the first of equal maxima: ties do not improve
+        return np.bool_(len(self.history) - 1 - best_epoch >= self.patience)
+
+
+class StartsFromTheFirstEpoch:
+    """Another right form: best is None until the first epoch."""
+
+    def __init__(self, patience):
+        self.patience, self.best, self.waited = patience, None, 0
+
+    def step(self, valid_acc):
+        if self.best is None or valid_acc > self.best:
+            self.best, self.waited = valid_acc, 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+
+@pytest.mark.parametrize("answer", [EarlyStopper, NumpyStopper, StartsFromTheFirstEpoch], ids=lambda a: a.__name__)
+def test_early_stopper_accepts_right_answers_in_any_form(answer, capsys):
+    assert check_early_stopper(answer).passed
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+def stopper_with(compare=lambda acc, best: acc > best, reset=True, stop=lambda count, patience: count >= patience,
+                 start=float("-inf")):
     """The solution with one classic mistake switched on."""
     class Student:
         def __init__(self, patience):
-            self.patience, self.best, self.count = patience, float("-inf"), 0
+            self.patience, self.best, self.count = patience, start, 0
 
         def step(self, valid_acc):
             if compare(valid_acc, self.best):
@@ -74,28 +110,60 @@ def stopper_with(compare=lambda acc, best: acc > best, reset=True, stop=lambda c
     return Student
 
 
-def test_early_stopper_accepts_the_solution(capsys):
-    assert check_early_stopper(EarlyStopper).passed
-    assert "Correct" in capsys.readouterr().out
+class ComparesWithThePreviousEpoch:
+    """The misconception notebook 08 warns about: 'better than last time' instead of 'better than the best'."""
+
+    def __init__(self, patience):
+        self.patience, self.previous, self.count = patience, float("-inf"), 0
+
+    def step(self, valid_acc):
+        if valid_acc > self.previous:
+            self.count = 0
+        else:
+            self.count += 1
+        self.previous = valid_acc
+        return self.count >= self.patience
 
 
-def test_early_stopper_rejects_patience_off_by_one():
-    late = check_early_stopper(stopper_with(stop=lambda count, patience: count > patience))
-    assert not late.passed and "one epoch too many" in late.message
-    early = check_early_stopper(stopper_with(stop=lambda count, patience: count >= patience - 1))
-    assert not early.passed and "one epoch too early" in early.message
+class ReturnsNothingWhileGoingOn:
+    def __init__(self, patience):
+        self.patience, self.best, self.count = patience, float("-inf"), 0
+
+    def step(self, valid_acc):
+        if valid_acc > self.best:
+            self.best, self.count = valid_acc, 0
+        else:
+            self.count += 1
+        if self.count >= self.patience:
+            return True
 
 
-def test_early_stopper_rejects_ties_and_a_counter_never_reset():
-    ties = check_early_stopper(stopper_with(compare=lambda acc, best: acc >= best))
-    assert not ties.passed and "strictly greater" in ties.message
-    assert "go back to 0" in check_early_stopper(stopper_with(reset=False)).message
+class ReturnsTheCount(ReturnsNothingWhileGoingOn):
+    def step(self, valid_acc):
+        super().step(valid_acc)
+        return self.count
 
 
-def test_early_stopper_rejects_never_stopping_and_a_fixed_patience():
-    assert "never returned True" in check_early_stopper(stopper_with(stop=lambda count, patience: False)).message
-    fixed = check_early_stopper(stopper_with(stop=lambda count, patience: count >= 3))
-    assert not fixed.passed and "expected" in fixed.message
+WRONG = [
+    (stopper_with(stop=lambda count, patience: count > patience), "one epoch too many"),
+    (stopper_with(stop=lambda count, patience: count >= patience - 1), "one epoch too early"),
+    (stopper_with(compare=lambda acc, best: acc >= best), "strictly greater"),
+    (stopper_with(reset=False), "go back to 0"),
+    (stopper_with(stop=lambda count, patience: False), "never returned True"),
+    (stopper_with(stop=lambda count, patience: count >= 3), "Keep the best accuracy so far"),
+    (ComparesWithThePreviousEpoch, "compares with the best so far"),
+    (stopper_with(compare=lambda acc, best: acc < best, start=float("inf")), "higher is better"),
+    (stopper_with(start=1.0), "your best starts at 1.0"),
+    (ReturnsNothingWhileGoingOn, "step() returned None"),
+    (ReturnsTheCount, "step() returned 0 (int): return True or False"),
+]
+
+
+@pytest.mark.parametrize("answer, hint", WRONG, ids=range(len(WRONG)))
+def test_early_stopper_names_each_mistake(answer, hint, capsys):
+    result = check_early_stopper(answer)
+    assert result.status == "not yet" and hint in result.message, result.message
+    assert capsys.readouterr().out == result.message + "\n"      # one verdict, no traceback
 
 
 def test_early_stopper_stub_is_not_done():

@@ -83,6 +83,46 @@ def classifier_left_out(model, n_blocks, backbone_lr, head_lr):
     return torch.optim.Adam(unfreeze(last_blocks(model, n_blocks)), lr=backbone_lr)
 
 
+def slice_and_requires_grad_(model, n_blocks, backbone_lr, head_lr):
+    """A right answer in another form: a slice of the Sequential, requires_grad_, a filter."""
+    model.features[-n_blocks:].requires_grad_(True)
+    backbone = [p for p in model.features.parameters() if p.requires_grad]
+    return torch.optim.Adam([{"params": model.classifier.parameters(), "lr": head_lr},
+                             {"params": backbone, "lr": backbone_lr}])
+
+
+def test_finetune_optimizer_accepts_another_form(capsys):
+    assert check_finetune_optimizer(slice_and_requires_grad_)
+
+
+def sgd(model, n_blocks, backbone_lr, head_lr):
+    backbone = unfreeze(last_blocks(model, n_blocks))
+    return torch.optim.SGD([{"params": backbone, "lr": backbone_lr},
+                            {"params": model.classifier.parameters(), "lr": head_lr}])
+
+
+def no_return(model, n_blocks, backbone_lr, head_lr):
+    reference(model, n_blocks, backbone_lr, head_lr)
+
+
+def train_mode_to_unfreeze(model, n_blocks, backbone_lr, head_lr):
+    for block in last_blocks(model, n_blocks):
+        block.train()
+    return torch.optim.Adam(model.classifier.parameters(), lr=head_lr)
+
+
+def one_block_by_index(model, n_blocks, backbone_lr, head_lr):
+    backbone = unfreeze([model.features[-n_blocks]])
+    return torch.optim.Adam([{"params": backbone, "lr": backbone_lr},
+                             {"params": model.classifier.parameters(), "lr": head_lr}])
+
+
+def one_block_too_many(model, n_blocks, backbone_lr, head_lr):
+    backbone = unfreeze(last_blocks(model, n_blocks + 1))
+    return torch.optim.Adam([{"params": backbone, "lr": backbone_lr},
+                             {"params": model.classifier.parameters(), "lr": head_lr}])
+
+
 def stub(model, n_blocks, backbone_lr, head_lr):
     raise NotImplementedError
 
@@ -96,7 +136,9 @@ def test_finetune_optimizer_names_each_usual_mistake(capsys):
     mistakes = {first_blocks_unfrozen: "LAST ones", nothing_unfrozen: "no block of model.features trains",
                 one_learning_rate: "same learning rate", rates_swapped: "swapped",
                 frozen_parameters_too: "frozen parameters", two_blocks_always: "use n_blocks",
-                classifier_left_out: "classifier is not in the optimizer"}
+                classifier_left_out: "classifier is not in the optimizer", sgd: "an Adam",
+                no_return: "finetune_optimizer returns nothing", train_mode_to_unfreeze: "no block of model.features trains",
+                one_block_by_index: "exactly the last", one_block_too_many: "exactly the last"}
     for mistake, hint in mistakes.items():
         result = check_finetune_optimizer(mistake)
         out = capsys.readouterr().out

@@ -2,15 +2,7 @@
 
 import math
 
-from leafdl.course.exercises import check_global_batch, check_scaled_learning_rate, check_steps_per_epoch
-
-
-def test_global_batch():
-    assert check_global_batch(256)                  # 2 machines x 4 processes x 32
-    assert check_global_batch(64, nodes=1, gpus_per_node=2)
-    assert not check_global_batch(32)               # the batch of one process
-    assert not check_global_batch(128)              # one machine's processes only
-    assert not check_global_batch(None)
+from leafdl.course.exercises import check_batch_size_for, check_scaled_learning_rate, check_steps_per_epoch
 
 
 def test_steps_per_epoch():
@@ -29,3 +21,15 @@ def test_scaled_learning_rate(capsys):
     assert "larger, not smaller" in capsys.readouterr().out
     assert not check_scaled_learning_rate(0.001)
     assert not check_scaled_learning_rate(None)
+
+
+def test_batch_size_for_the_same_global_batch(capsys):
+    assert check_batch_size_for(128)                       # 256 images over 2 processes
+    assert check_batch_size_for(64, global_batch=256, nodes=2, gpus_per_node=2)
+    assert not check_batch_size_for(256)
+    assert "--batch-size is per process" in capsys.readouterr().out
+    assert not check_batch_size_for(512)
+    assert "divide, do not multiply" in capsys.readouterr().out
+    assert not check_batch_size_for(32)
+    assert "how many processes take part" in capsys.readouterr().out
+    assert not check_batch_size_for(None)

@@ -254,7 +254,8 @@ with Image.open(scan.images[scan.classes[0]][0]) as image:
 # **1. Count the images yourself** (code). Write `count_images(folder)`: it gets the
 # dataset folder (a `pathlib.Path`) and returns a dict `{class folder name: number of
 # images}`, like `scan.counts` above. Real folders hold more than images: a class folder
-# may contain a stray `notes.txt`, and the dataset folder holds a file of its own
+# may contain a stray `notes.txt` or a photo named by a camera (`IMG_0001.JPG`), and the
+# dataset folder holds a file of its own
 # (`.leafdl-demo.json`). `Path.iterdir()`, `Path.is_dir()` and `Path.suffix` are all you
 # need. Replace `raise NotImplementedError` with your code and run the cell: the check
 # runs your function on a small folder of demo leaves, then on the whole demo set.

@@ -313,15 +313,18 @@ print("layer weight dtype:", layer.weight.dtype, "| returned the same object:", 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# **1. Count the work.** How many floating-point operations (multiplications plus
-# additions) does the product of two 512x512 matrices take? Write it as a Python
-# expression if you like.
+# **1. Count the classifier's work.** The table above counts square products. The
+# course's classifier is not square: for a batch of **32** leaves it multiplies their
+# features, a `(32 x 1280)` matrix, by its weights, a `(1280 x 4)` matrix (4 classes).
+# How many floating-point operations (multiplications plus additions) does that product
+# take? Predict first: more or fewer than the 512 x 512 product? Then count (a Python
+# expression is fine).
 
 # %% slideshow={"slide_type": "-"}
-from leafdl.course.exercises import check_matmul_flops
+from leafdl.course.exercises import check_classifier_flops
 
 answer = None  # your answer here
-check_matmul_flops(answer, n=512)
+check_classifier_flops(answer, batch=32, features=1280, classes=4)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # **2. Choose the device** (code). The document's line picks CUDA or the CPU. Write

@@ -469,7 +469,8 @@ check_last_batch_size(answer, n_images=1000, batch_size=32)
 # of shape `(3, img_size, img_size)` with `IMAGENET_MEAN` and `IMAGENET_STD`. Training
 # images get random augmentation (at least the document's random crop); validation
 # images must look the same every time: resize, then take the centre. The check runs
-# both on a demo leaf under several random seeds.
+# both under several random seeds on a demo leaf cut to a 3:2 photo, as real photos
+# rarely are square.
 
 # %% slideshow={"slide_type": "-"}
 from leafdl.course.exercises import check_make_transforms

@@ -360,14 +360,17 @@ answer = None  # your answer here: an epoch number (1 = the first epoch)
 check_first_reduction_epoch(answer, exercise_series, patience=2)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# **2. Three cuts.** A run starts at `lr=0.001` with `factor=0.5`. What is the learning
-# rate after the scheduler has reduced it three times?
+# **2. A run that never improves again** (predict, then run). The document's scheduler
+# (`mode="max"`, `factor=0.5`, `patience=3`) starts at `lr=0.001`. Epoch 1 reaches 0.70
+# validation accuracy, and the next **11** epochs reach exactly 0.70 again. What is the
+# learning rate after epoch 12? Trace the count of bad epochs by hand; what happens to the
+# count after a cut? Then check your answer with a real `ReduceLROnPlateau` in a new cell.
 
 # %% slideshow={"slide_type": "-"}
-from leafdl.course.exercises import check_lr_after_reductions
+from leafdl.course.exercises import check_lr_after_flat_epochs
 
 answer = None  # your answer here
-check_lr_after_reductions(answer, lr=0.001, factor=0.5, reductions=3)
+check_lr_after_flat_epochs(answer, epochs=12)
 
 # %% [markdown]
 # **3. Wire the scheduler** (code). Two small functions, as `Train.py` needs them:

@@ -320,7 +320,7 @@ check_latest_useful_best_epoch(answer)
 # **Exercise 3** (code). Write early stopping as a small class: `EarlyStopper(patience)`,
 # whose `step(valid_acc)` is called once per epoch with the validation accuracy and
 # returns `True` when training should stop, `False` otherwise, following the document's
-# rule. The check replays six runs (two patiences) through your class and through
+# rule. The check replays eight runs (four series, two patiences) through your class and through
 # `leafdl.engine.EarlyStopping`, and compares the epochs at which they stop.
 
 # %% slideshow={"slide_type": "-"}

@@ -398,29 +398,33 @@ for name, probability in predictor.predict(photo, top_k=4):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# **Exercise 1.** The classifier's weight has shape `(classes, 1280)` and its bias
-# `(classes,)`, which is why a checkpoint for 4 classes does not fit a model for 5. The
-# full PlantVillage dataset has 38 classes. How many numbers (weights + biases) does the
-# new classifier hold for 38 classes?
+# **Exercise 1.** How many numbers does the `state_dict` of this small network hold?
+# Count by hand, layer by layer (which entries are parameters, which are buffers?), before
+# you check with `sum(v.numel() for v in net.state_dict().values())` in a new cell
+# (`from torch import nn` first).
+#
+# ```python
+# net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(),
+#                     nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+# ```
 
 # %% slideshow={"slide_type": "-"}
-from leafdl.course.exercises import check_classifier_numbers
+from leafdl.course.exercises import check_state_dict_numbers
 
 answer = None  # your answer here
-check_classifier_numbers(answer, num_classes=38)
+check_state_dict_numbers(answer)
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# **Exercise 2.** Every BatchNorm layer contributes one `num_batches_tracked` buffer.
-# How many `num_batches_tracked` entries does the `state_dict` of our EfficientNet-Lite0
-# hold, in other words, how many BatchNorm layers does it have? (Count them in
-# `model.state_dict()`, or with `isinstance(module, torch.nn.BatchNorm2d)` over
-# `model.modules()`.)
+# **Exercise 2** (predict, then run). The same network trains for **3** epochs; each
+# epoch runs **7** batches in training mode, then **2** validation batches after
+# `net.eval()`. What is its BatchNorm's `num_batches_tracked` at the end, and which
+# batches counted? Predict, then run that loop on `torch.zeros(2, 3, 8, 8)` batches to see.
 
 # %% slideshow={"slide_type": "-"}
-from leafdl.course.exercises import check_batchnorm_count
+from leafdl.course.exercises import check_batches_tracked
 
 answer = None  # your answer here
-check_batchnorm_count(answer, arch="efficientnet_lite0")
+check_batches_tracked(answer, epochs=3, train_batches=7, valid_batches=2)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3** (code). Keep the best weights, as `Train.py` does, in a small class:

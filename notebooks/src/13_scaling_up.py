@@ -334,14 +334,17 @@ assert frozen == 5_124 and unfrozen > 100 * frozen
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# **1. The global batch.** `torchrun --nnodes 2 --nproc-per-node 4 -m leafdl train ...
-# --batch-size 32`: how many images does one optimizer step see?
+# **1. The same global batch on fewer GPUs.** The run above used
+# `torchrun --nnodes 2 --nproc-per-node 4 ... --batch-size 32`. You now have **one**
+# machine with **2** GPUs and want each optimizer step to average the same number of
+# images as that run. Which `--batch-size` do you pass to
+# `torchrun --nnodes 1 --nproc-per-node 2 -m leafdl train ...`?
 
 # %% slideshow={"slide_type": "-"}
-from leafdl.course.exercises import check_global_batch
+from leafdl.course.exercises import check_batch_size_for
 
 answer = None  # your answer here
-check_global_batch(answer)
+check_batch_size_for(answer, global_batch=2 * 4 * 32, nodes=1, gpus_per_node=2)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **2. Steps per epoch.** A PlantVillage-sized training set of 43,456 images, 8

@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
+import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -111,6 +115,64 @@ def averaging_verdict(given: tuple, exact: tuple[float, float], per_batch: tuple
     return None
 
 
+def phase_verdict(returned: Any, batches: list[tuple[float, int, int]]) -> CheckResult | None:
+    """What is wrong with a phase's returned ``(mean loss, accuracy)``, or None when both are right.
+
+    ``batches`` holds, for every batch of the document's loop, ``(mean loss of the batch,
+    correct images, images)``; the checks' last batch is smaller than the others, so the
+    usual averaging mistakes (per batch instead of per image, a sum not divided, a
+    percentage) each give a number of their own, and the hint names the one made.
+    """
+    if not (isinstance(returned, (tuple, list)) and len(returned) == 2):
+        return wrong(f"return two numbers, (mean loss, accuracy), not {type(returned).__name__} {_short_value(returned)}.")
+    given_loss, given_acc = returned
+    for value, what in ((given_loss, "your mean loss"), (given_acc, "your accuracy")):
+        verdict = not_a_number(value, what)
+        if verdict is not None:
+            return verdict
+    images, count = sum(size for _, _, size in batches), len(batches)
+    summed_loss = sum(loss * size for loss, _, size in batches)
+    loss, acc = summed_loss / images, sum(hits for _, hits, _ in batches) / images
+    sizes = ", ".join(str(size) for _, _, size in batches)
+    if close_to(given_loss, acc, 1e-4) and close_to(given_acc, loss, 1e-4):
+        return wrong("your two numbers are swapped: return (mean loss, accuracy), the loss first.")
+    loss_mistakes = {
+        sum(batch_loss for batch_loss, _, _ in batches) / count:
+            f"your loss is the mean of the batch losses, but the batches hold {sizes} images: weight each "
+            "batch's loss by its number of images, and divide by the number of images.",
+        sum(batch_loss for batch_loss, _, _ in batches) / images:
+            "you added each batch's mean loss, then divided by the number of images: multiply each batch's "
+            "loss by its number of images (inputs.size(0)) before adding it.",
+        summed_loss / count: f"you divided the summed loss by the number of batches ({count}); divide it by the "
+                             f"number of images ({images}).",
+        summed_loss: f"your loss is the sum over the images: divide it by the number of images ({images}).",
+    }
+    if not close_to(given_loss, loss, 1e-4):
+        hint = next((hint for value, hint in loss_mistakes.items() if close_to(given_loss, value, 1e-4)), None)
+        return wrong(hint or f"your mean loss is {float(given_loss):.4f}, expected {loss:.4f}: criterion gives each "
+                             "batch's mean; the mean over the images weights every image the same.")
+    acc_mistakes = {
+        sum(hits / size for _, hits, size in batches) / count:
+            f"your accuracy is the mean of the batches' accuracies, but the batches hold {sizes} images: count "
+            "the correct images over all batches and divide by the number of images.",
+        100 * acc: "your accuracy is a percentage: return the share of correct images, between 0 and 1.",
+        acc * images: f"your accuracy is the number of correct images: divide it by the number of images ({images}).",
+        sum(hits for _, hits, _ in batches) / count:
+            f"you divided the correct images by the number of batches ({count}); divide by the number of images.",
+    }
+    if not close_to(given_acc, acc, 1e-4):
+        hint = next((hint for value, hint in acc_mistakes.items() if close_to(given_acc, value, 1e-4)), None)
+        return wrong(hint or f"your accuracy is {float(given_acc):.4f}, expected {acc:.4f}: the share of images "
+                             "whose highest score (outputs.argmax(dim=1)) is the true label, between 0 and 1.")
+    return None
+
+
+def _short_value(value: Any) -> str:
+    """A value as it prints, cut to one short line."""
+    text = " ".join(repr(value).split())
+    return text if len(text) < 60 else text[:57] + "..."
+
+
 class StudentCodeFailed(Exception):
     """The student's function raised: carries the verdict to return."""
 
@@ -119,36 +181,100 @@ class StudentCodeFailed(Exception):
         self.result = result
 
 
-def call_student(function: Callable, *args: Any, advice: dict[type, str] | None = None, **kwargs: Any) -> Any:
-    """Call the student's ``function``; turn a stub or a crash into a verdict, not a traceback.
+def _student_files(function: Callable) -> set[str]:
+    """The file names of the student's code: a function's, a method's, or those of a class's methods."""
+    target = getattr(function, "__func__", function)
+    if isinstance(target, type):
+        members = [getattr(value, "__func__", value) for klass in target.__mro__[:-1] for value in vars(klass).values()]
+    else:
+        members = [target]
+    return {member.__code__.co_filename for member in members if hasattr(member, "__code__")}
+
+
+def student_line(error: BaseException, function: Callable) -> int | None:
+    """The line of the student's cell where ``error`` was raised (the deepest frame in their code), or None."""
+    files = _student_files(function)
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename in files]
+    return lines[-1] if lines else None
+
+
+def _advice_for(error: BaseException, advice: dict[type | str, str] | None) -> str:
+    """The hint that ``advice`` gives for this exception: keyed by its type, or by a piece of its message."""
+    for key, hint in (advice or {}).items():
+        if isinstance(key, str) and key in str(error) or isinstance(key, type) and isinstance(error, key):
+            return f" {hint}"
+    return ""
+
+
+def call_student(function: Callable, *args: Any, advice: dict[type | str, str] | None = None,
+                 warning_advice: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    """Call the student's ``function``; turn a stub, a crash or a known warning into a verdict, not a traceback.
 
     A body that still raises ``NotImplementedError`` gives "Not done yet"; any other
-    exception gives "Not yet" with the exception's type and message, so the student
-    sees what went wrong without a wall of traceback; ``advice`` maps an exception type
-    to a hint added after it (``{NotADirectoryError: "only folders are classes"}``). Either way
+    exception gives "Not yet" with the exception's type, message and the line of the
+    student's cell, so the student sees what went wrong without a wall of traceback.
+    ``advice`` maps an exception type, or a piece of its message, to a hint added after it
+    (``{NotADirectoryError: "only folders are classes"}``). Warnings the student's code
+    raises never reach the notebook: one whose message holds a key of ``warning_advice``
+    becomes that hint's verdict, the others are dropped. Either way
     :class:`StudentCodeFailed` carries the verdict; :func:`checked` returns it.
     """
     if not callable(function):
         raise StudentCodeFailed(wrong(f"pass your function itself (its name, without brackets), not {function!r}."))
-    name = getattr(function, "__name__", "your function")
+    name = getattr(function, "__name__", type(function).__name__)
     try:
-        return function(*args, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            returned = function(*args, **kwargs)
     except NotImplementedError:
         raise StudentCodeFailed(not_done(f"write the body of {name} (replace `raise NotImplementedError`)"))
     except Exception as error:   # the student's bug, reported in one line
-        extra = next((f" ({hint})" for kind, hint in (advice or {}).items() if isinstance(error, kind)), "")
-        raise StudentCodeFailed(wrong(f"{name} raised {type(error).__name__}: {error}{extra}")) from None
+        line = student_line(error, function)
+        where = f" (line {line} of your cell)" if line else ""
+        said = " ".join(str(error).split()).rstrip(".")
+        raise StudentCodeFailed(wrong(f"{name} raised {type(error).__name__}: {said}{where}."
+                                      f"{_advice_for(error, advice)}")) from None
+    for warning in caught:
+        hint = next((hint for key, hint in (warning_advice or {}).items() if key in str(warning.message)), None)
+        if hint is not None:
+            raise StudentCodeFailed(wrong(hint))
+    return returned
 
 
 def checked(check: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
-    """Decorator for checks of student code: a :class:`StudentCodeFailed` becomes its verdict."""
+    """Decorator for checks of student code: a :class:`StudentCodeFailed` becomes its verdict.
+
+    The check runs with warnings recorded and dropped, so that nothing the student's
+    objects do inside it (a tensor that still needs its graph, a deprecated option) prints
+    a warning under the verdict.
+    """
     @functools.wraps(check)
     def run(*args: Any, **kwargs: Any) -> CheckResult:
-        try:
-            return check(*args, **kwargs)
-        except StudentCodeFailed as failed:
-            return failed.result
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            try:
+                return check(*args, **kwargs)
+            except StudentCodeFailed as failed:
+                return failed.result
     return run
+
+
+def not_a_number(value: Any, what: str, fix: str = "add up loss.item() and (...).sum().item(), so that no tensor "
+                                                  "(and no autograd graph) is kept from batch to batch."
+                 ) -> CheckResult | None:
+    """The verdict when ``value`` is not a plain number (a tensor, a list, None...), else None.
+
+    Python and numpy numbers pass. A tensor gets its own hint: ``loss`` or ``correct``
+    added up as tensors keeps every batch's autograd graph alive, and prints as
+    ``tensor(0.53, grad_fn=...)``; ``.item()`` gives the float. ``fix`` says what to do instead.
+    """
+    if isinstance(value, torch.Tensor):
+        return wrong(f"{what} is a tensor ({_short_value(value)}), not a plain number: {fix}")
+    if value is None:
+        return wrong(f"{what} is None: return the number itself.")
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        return wrong(f"{what} should be a number; yours is {_short_value(value)} ({type(value).__name__}).")
+    return None
 
 
 # --- Real objects for the checks: demo leaves, a tiny network, a loader ---------------

@@ -55,6 +55,15 @@ def _listing(folder: Path) -> dict[str, set[str]]:
             for part in ("train", "valid") if (folder / part).is_dir()}
 
 
+SPLIT_ADVICE = {
+    "too many values to unpack": "With files and labels, train_test_split returns four lists: "
+                                 "files_train, files_valid, labels_train, labels_valid.",
+    FileExistsError: "The class folder exists after its first image: mkdir(parents=True, exist_ok=True).",
+    FileNotFoundError: "Make the folders first, parents included: (out_dir / part / label).mkdir(parents=True, "
+                       "exist_ok=True).",
+}
+
+
 @checked
 def check_split_and_copy(split_and_copy: Callable[[list, list, Path], None]) -> CheckResult:
     """Notebook 02, exercise 3: ``split_and_copy(files, labels, out_dir)``, the document's split, stratified.
@@ -64,7 +73,8 @@ def check_split_and_copy(split_and_copy: Callable[[list, list, Path], None]) -> 
     20% into ``out_dir/valid/<label>/`` with ``train_test_split(..., test_size=0.2,
     random_state=42, stratify=labels)``. The check compares the copied files with that
     split and with the usual mistakes: no ``stratify``, another seed, moving instead of
-    copying, all images in one folder.
+    copying, all images in one folder, the two parts swapped,
+    labels taken from the list before the split, the class folder before the part.
     """
     with tempfile.TemporaryDirectory() as tmp:
         source, out_dir = Path(tmp) / "leaves", Path(tmp) / "split"
@@ -75,26 +85,45 @@ def check_split_and_copy(split_and_copy: Callable[[list, list, Path], None]) -> 
                 files.append(Path(shutil.copy(path, source / name / path.name)))
                 labels.append(name)
         out_dir.mkdir()
-        call_student(split_and_copy, list(files), list(labels), out_dir)
+        call_student(split_and_copy, list(files), list(labels), out_dir, advice=SPLIT_ADVICE)
         moved = [path for path in files if not path.exists()]
         listing = _listing(out_dir)
+        top = sorted(path.name for path in out_dir.iterdir())
 
     def names(chosen: list) -> set[str]:
         return {f"{path.parent.name}/{path.name}" for path in chosen}
 
-    _, valid = train_test_split(files, test_size=0.2, random_state=42, stratify=labels)
+    train, valid = train_test_split(files, test_size=0.2, random_state=42, stratify=labels)
     _, plain_valid = train_test_split(files, test_size=0.2, random_state=42)
+    classes_of = {path.name: {other.parent.name for other in files if other.name == path.name} for path in files}
     if moved:
         return wrong(f"{len(moved)} images are gone from the original folder: copy them (shutil.copy), "
                      "do not move them. Your photos must stay where they were.")
+    if set(top) & set(SPLIT_LAYOUT):
+        return wrong(f"out_dir holds {top}: put the part first, out_dir/train/<label>/ and out_dir/valid/<label>/, "
+                     "the layout ImageFolder and leafdl read.")
     if set(listing) != {"train", "valid"}:
-        return wrong(f"out_dir should hold two folders, train/ and valid/; it holds {sorted(listing) or 'nothing'}.")
+        return wrong(f"out_dir should hold two folders, train/ and valid/; it holds {top or 'nothing'}"
+                     + (": copy the files there (shutil.copy)." if not top else "."))
     if any("/" not in name for part in listing.values() for name in part):
         return wrong("put each image in a folder named after its class: out_dir/train/<label>/<file name>; "
                      "ImageFolder reads the label from that folder.")
+    astray = [name for part in listing.values() for name in part
+              if name.split("/")[0] not in classes_of.get(name.split("/")[-1], ())]
+    if astray:
+        return wrong(f"{len(astray)} images landed in another class's folder (e.g. {astray[0]}): labels[i] belongs "
+                     "to files[i] before the split. Split the labels with the files (train_test_split(files, "
+                     "labels, ...) returns four lists), or read the class from path.parent.name.")
     if len(listing["train"]) + len(listing["valid"]) != len(files) or listing["train"] & listing["valid"]:
         return wrong(f"every one of the {len(files)} images should be in exactly one of train/ and valid/; "
                      f"found {len(listing['train'])} in train/ and {len(listing['valid'])} in valid/.")
+    if listing["valid"] == names(train):
+        return wrong("train/ and valid/ are swapped: train_test_split returns (train, valid), the larger part "
+                     "first.")
+    if len(listing["valid"]) == len(train):
+        return wrong(f"valid/ holds {len(listing['valid'])} of {len(files)} images, the larger part: test_size=0.2 is "
+                     "the validation share (not train_size), and train_test_split returns (train, valid) in that "
+                     "order.")
     if len(listing["valid"]) != len(valid):
         return wrong(f"valid/ holds {len(listing['valid'])} of {len(files)} images; 20% (test_size=0.2) "
                      f"is {len(valid)}.")

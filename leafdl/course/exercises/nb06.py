@@ -10,39 +10,27 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from leafdl.course.exercises.common import (CheckResult, averaging_verdict, call_student, checked, close_to,
-                                            leaf_batches, not_answered, report, snapshot, tiny_net, wrong)
+from leafdl.course.exercises.common import (CheckResult, call_student, checked, close_to, leaf_batches, not_answered,
+                                            phase_verdict, report, snapshot, tiny_net, wrong)
 
 
-class _WatchedLoss(nn.Module):
-    """CrossEntropyLoss that also notes whether PyTorch was tracking gradients for each batch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loss = nn.CrossEntropyLoss()
-        self.tracked: list[bool] = []
-
-    def forward(self, outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        self.tracked.append(outputs.requires_grad)
-        return self.loss(outputs, labels)
-
-
-def _reference_validation(model: nn.Module, loader) -> tuple[float, float, float, float]:
-    """The document's validation phase: ``(loss, accuracy)`` over images, and the same over batches."""
+def _reference_validation(model: nn.Module, loader) -> list[tuple[float, int, int]]:
+    """The document's validation phase: for every batch, ``(mean loss, correct images, images)``."""
     model.eval()
-    total = correct = seen = 0
-    batch_losses, batch_accs = [], []
+    batches = []
     with torch.no_grad():
         for inputs, labels in loader:
             outputs = model(inputs)
             loss = nn.functional.cross_entropy(outputs, labels)
-            hits = (outputs.argmax(dim=1) == labels).sum().item()
-            total += loss.item() * inputs.size(0)
-            correct += hits
-            seen += inputs.size(0)
-            batch_losses.append(loss.item())
-            batch_accs.append(hits / inputs.size(0))
-    return total / seen, correct / seen, sum(batch_losses) / len(batch_losses), sum(batch_accs) / len(batch_accs)
+            batches.append((loss.item(), (outputs.argmax(dim=1) == labels).sum().item(), inputs.size(0)))
+    return batches
+
+
+VALIDATION_ADVICE = {
+    "does not support the context manager protocol": "Write torch.no_grad() with its brackets: "
+                                                     "`with torch.no_grad():`.",
+    "does not require grad": "Validation only measures: no loss.backward() there.",
+}
 
 
 @checked
@@ -50,40 +38,45 @@ def check_validate(validate: Callable) -> CheckResult:
     """Notebook 06, exercise 1: ``validate(model, loader, criterion)`` returns ``(loss, accuracy)`` without training.
 
     The student's function gets a real tiny CNN with BatchNorm and Dropout **in training
-    mode** (as it is after a training phase), 12 real demo leaves in batches of 5, 5 and 2,
-    and a loss that notes whether gradients were tracked. It must switch to eval mode
-    (BatchNorm's running averages must not move, Dropout must be off), track no gradients,
-    change no weight, and average loss and accuracy over images.
+    mode** (as it is after a training phase) and 12 real demo leaves in batches of 5, 5
+    and 2. A hook notes, at every forward pass, the network's mode and whether PyTorch
+    was recording gradients. The network must be in eval mode at every pass (BatchNorm's
+    running averages must not move, Dropout must be off), no gradients recorded
+    (``torch.no_grad()``, ``torch.inference_mode()`` or ``set_grad_enabled(False)``), no
+    weight changed, and loss and accuracy averaged over the images, as plain numbers.
+    What mode the network is left in afterwards is the caller's business.
     """
     loader = leaf_batches(per_class=3, img_size=32, batch_size=5)
     model = tiny_net().train()
+    passes: list[tuple[bool, bool]] = []
+    model.register_forward_pre_hook(lambda module, inputs: passes.append((module.training, torch.is_grad_enabled())))
     before = snapshot(model)
-    criterion = _WatchedLoss()
     with torch.random.fork_rng(devices=[]):
-        returned = call_student(validate, model, loader, criterion)
+        returned = call_student(validate, model, loader, nn.CrossEntropyLoss(), advice=VALIDATION_ADVICE)
     after = snapshot(model)
-    running = [key for key in before if "running" in key]
-    if any(not torch.equal(before[key], after[key]) for key in running):
-        return wrong("BatchNorm's running averages changed during validation: the model was still in "
-                     "training mode. Call model.eval() before the validation loop.")
-    if model.training:
-        return wrong("the model is still in training mode after validation, so Dropout was active: call model.eval().")
-    if not criterion.tracked:
-        return wrong("call criterion(outputs, labels) for each batch: the loss is half of what validation measures.")
-    if any(criterion.tracked):
-        return wrong("PyTorch tracked gradients during validation, which costs memory and time for nothing: "
-                     "run the loop inside torch.no_grad() (or torch.set_grad_enabled(False)).")
+    if not passes:
+        return wrong("your function never ran the model: for each batch, outputs = model(inputs).")
+    if any(training for training, _ in passes):
+        running = [key for key in before if "running" in key]
+        moved = any(not torch.equal(before[key], after[key]) for key in running)
+        return wrong(("BatchNorm's running averages changed during validation" if moved else "Dropout was active")
+                     + ": the model was still in training mode. Call model.eval() (with its brackets) before "
+                       "the loop; torch.no_grad() does not switch modes.")
+    if any(recording for _, recording in passes):
+        return wrong("PyTorch recorded gradients during validation, which costs memory and time for nothing: "
+                     "run the loop inside torch.no_grad() (or torch.inference_mode()).")
     if any(parameter.grad is not None for parameter in model.parameters()) or not all(
             torch.equal(before[key], after[key]) for key in before):
         return wrong("validation changed the model: no backward() and no optimizer step there; it only measures.")
-    if not (isinstance(returned, tuple) and len(returned) == 2):
-        return wrong("return two numbers: (mean loss, accuracy) over the validation images.")
-    loss, acc, batch_loss, batch_acc = _reference_validation(tiny_net(), loader)
-    verdict = averaging_verdict(returned, (loss, acc), (batch_loss, batch_acc))
+    if len(passes) != len(loader):
+        return wrong(f"the model ran {len(passes)} times for {len(loader)} batches: once per batch, every batch.")
+    batches = _reference_validation(tiny_net(), loader)
+    verdict = phase_verdict(returned, batches)
     if verdict is not None:
         return verdict
-    return report(True, f"loss {loss:.4f} and accuracy {acc:.3f} in eval mode, with no gradients and no "
-                        "change to the model. leafdl.engine.run_phase(..., train=False) does this.", "")
+    loss, acc = returned
+    return report(True, f"loss {float(loss):.4f} and accuracy {float(acc):.3f} in eval mode, with no gradients and "
+                        "no change to the model. leafdl.engine.run_phase(..., train=False) does this.", "")
 
 
 def check_running_mean_after_two_batches(answer: Any, means: tuple[float, ...] = (4.0, 6.0),

@@ -33,17 +33,45 @@ def check_first_reduction_epoch(answer: Any, metrics: list[float], patience: int
                   f"when the count exceeds {patience} (a tie is not an improvement).")
 
 
-def check_lr_after_reductions(answer: Any, lr: float = 0.001, factor: float = 0.5, reductions: int = 3) -> CheckResult:
-    """Notebook 07, exercise 2: the learning rate after several cuts by ``factor``."""
-    missing = not_answered(answer, "the learning rate")
+def check_lr_after_flat_epochs(answer: Any, epochs: int = 12, lr: float = 0.001, factor: float = 0.5,
+                               patience: int = 3) -> CheckResult:
+    """Notebook 07, exercise 2: the learning rate after ``epochs`` epochs in which accuracy never beats epoch 1.
+
+    Replays the run through a real ``ReduceLROnPlateau(mode="max")``: the first epoch sets
+    the best, every later one is a bad epoch. The rate is cut when the count of bad
+    epochs *exceeds* ``patience``, and the count starts again from 0 after each cut, so
+    the cuts come every ``patience + 1`` epochs, not at every epoch once the patience is
+    used up.
+    """
+    missing = not_answered(answer, "the learning rate after the last epoch")
     if missing is not None:
         return missing
-    expected = lr
-    for _ in range(reductions):
-        expected *= factor
+    optimizer = optim.SGD(nn.Linear(2, 2).parameters(), lr=lr)
+    scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=factor, patience=patience)
+    cuts = []
+    for epoch in range(1, epochs + 1):
+        before = optimizer.param_groups[0]["lr"]
+        scheduler.step(0.70)                       # the same accuracy every epoch: never a new best
+        if optimizer.param_groups[0]["lr"] < before:
+            cuts.append(epoch)
+    expected = optimizer.param_groups[0]["lr"]
+    bad_epochs = epochs - 1
+    mistakes = {
+        lr * factor ** (bad_epochs - patience): "after a cut the count of bad epochs starts again from 0: the next "
+                                                f"cut needs {patience + 1} more bad epochs, not one.",
+        lr * factor ** (bad_epochs // patience): f"either you cut after {patience} bad epochs (the count must *exceed* "
+                                                 f"patience, so {patience + 1} are needed), or you counted epoch 1 "
+                                                 "as bad (it sets the best).",
+        lr * factor: "the scheduler does not stop after one cut: the count starts again, and it cuts again "
+                     f"after {patience + 1} more bad epochs.",
+    }
+    hint = next((hint for value, hint in mistakes.items() if not close_to(value, expected, 1e-9)
+                 and close_to(answer, value, 1e-9)), None)
     return report(close_to(answer, expected, tolerance=1e-9),
-                  f"{lr:g} x {factor:g}^{reductions} = {expected:g}.",
-                  f"each cut multiplies the rate by {factor}; do it {reductions} times.")
+                  f"cuts after epochs {', '.join(map(str, cuts))}: {lr:g} x {factor:g}^{len(cuts)} = {expected:g}. "
+                  f"Every {patience + 1} bad epochs, because the count starts again after each cut.",
+                  hint or f"write down, for each epoch, the count of bad epochs and the rate; a cut when the count "
+                          f"exceeds {patience}, then the count goes back to 0.")
 
 
 # Ten epochs of a real-looking run: accuracy climbs, then stalls at 0.80, while the loss keeps falling.
@@ -58,8 +86,16 @@ SCHEDULE_ACCURACIES = (0.55, 0.68, 0.74, 0.80, 0.79, 0.80, 0.78, 0.80, 0.79, 0.8
 DOCUMENT_LR = 0.001
 
 
-def _lr_trace(make_scheduler: Callable, end_of_epoch: Callable | None, metric: str = "acc",
-              **settings) -> tuple[list[float], Any]:
+SCHEDULER_ADVICE = {
+    "missing 1 required positional argument: 'metrics'": "ReduceLROnPlateau needs the number it watches: "
+                                                         "scheduler.step(valid_acc).",
+    "Factor should be": "The factor multiplies the rate at each cut, so it is below 1: 0.5 halves it.",
+    "is unknown": "The mode is 'max' (higher is better, for an accuracy) or 'min' (for a loss).",
+}
+
+
+def _lr_trace(make_scheduler: Callable | None, end_of_epoch: Callable | None, metric: str = "acc",
+              steps_per_epoch: int = 1, **settings) -> tuple[list[float], Any]:
     """The learning rate after each epoch, with the student's functions or the document's settings."""
     optimizer = optim.Adam(nn.Linear(2, 2).parameters(), lr=DOCUMENT_LR)
     if make_scheduler is None:
@@ -68,13 +104,14 @@ def _lr_trace(make_scheduler: Callable, end_of_epoch: Callable | None, metric: s
                     **settings}
         scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, **settings)
     else:
-        scheduler = call_student(make_scheduler, optimizer)
+        scheduler = call_student(make_scheduler, optimizer, advice=SCHEDULER_ADVICE)
     trace = []
     for loss, acc in zip(SCHEDULE_LOSSES, SCHEDULE_ACCURACIES):
         if end_of_epoch is None:
-            scheduler.step(acc if metric == "acc" else loss)
+            for _ in range(steps_per_epoch):
+                scheduler.step(acc if metric == "acc" else loss)
         else:
-            call_student(end_of_epoch, scheduler, loss, acc)
+            call_student(end_of_epoch, scheduler, loss, acc, advice=SCHEDULER_ADVICE)
         trace.append(optimizer.param_groups[0]["lr"])
     return trace, scheduler
 
@@ -85,14 +122,18 @@ def check_scheduler(make_scheduler: Callable, end_of_epoch: Callable) -> CheckRe
 
     ``make_scheduler(optimizer)`` must return ``ReduceLROnPlateau(optimizer, mode="max",
     factor=0.5, patience=3)``; ``end_of_epoch(scheduler, valid_loss, valid_acc)`` is called
-    after each validation phase and must step it on the accuracy. The check runs both on a
-    real Adam optimizer through ten epochs whose accuracy stalls while the loss keeps
+    after each validation phase and must step it on the accuracy, once. The check runs both
+    on a real Adam optimizer through ten epochs whose accuracy stalls while the loss keeps
     falling, and compares the learning rate after every epoch with the document's.
     """
     expected, _ = _lr_trace(None, None)
-    scheduler = call_student(make_scheduler, optim.Adam(nn.Linear(2, 2).parameters(), lr=DOCUMENT_LR))
+    scheduler = call_student(make_scheduler, optim.Adam(nn.Linear(2, 2).parameters(), lr=DOCUMENT_LR),
+                             advice=SCHEDULER_ADVICE)
+    if scheduler is None:
+        return wrong("make_scheduler returns nothing: end it with `return optim.lr_scheduler.ReduceLROnPlateau(...)`.")
     if not isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau):
-        return wrong(f"make_scheduler should return a ReduceLROnPlateau, not {type(scheduler).__name__}.")
+        return wrong(f"make_scheduler should return a ReduceLROnPlateau, not {type(scheduler).__name__}: the "
+                     "document cuts the rate when the validation accuracy stops improving, not on a timetable.")
     trace, scheduler = _lr_trace(make_scheduler, end_of_epoch)
     if trace == expected:
         cut = next(epoch for epoch, lr in enumerate(expected, start=1) if lr < DOCUMENT_LR)
@@ -111,9 +152,13 @@ def check_scheduler(make_scheduler: Callable, end_of_epoch: Callable) -> CheckRe
         return wrong(f"patience is {scheduler.patience}; the document waits {config.scheduler_patience} epochs "
                      "without improvement.")
     if trace == [DOCUMENT_LR] * len(trace):
-        return wrong("the learning rate never changed: call scheduler.step(...) in end_of_epoch, every epoch.")
+        return wrong("the learning rate never changed: every epoch, call scheduler.step(valid_acc) on the scheduler "
+                     "end_of_epoch is given (a new scheduler made each epoch forgets the epochs it has counted).")
     if scheduler.mode == "max" and trace == _lr_trace(None, None, metric="loss")[0]:
         return wrong("you step on the loss with mode='max': a falling loss then looks like no progress, and the "
                      "rate is cut too early. Step on the validation accuracy.")
+    if trace == _lr_trace(None, None, steps_per_epoch=2)[0] or scheduler.last_epoch == 2 * len(trace):
+        return wrong("the scheduler was stepped twice per epoch, so it counts every bad epoch twice: call "
+                     "scheduler.step(valid_acc) once per epoch.")
     return wrong(f"the learning rates per epoch are {trace}, expected {expected}: step once per epoch, on the "
                  "validation accuracy.")

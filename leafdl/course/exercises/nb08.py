@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from leafdl.course.exercises.common import (CheckResult, call_student, checked, close_to, not_answered, report,
-                                            wrong)
+import numpy as np
+
+from leafdl.course.exercises.common import (CheckResult, StudentCodeFailed, call_student, checked, close_to,
+                                            not_answered, report, wrong)
 from leafdl.engine import EarlyStopping
 
 
@@ -76,6 +78,8 @@ STOPPING_RUNS = (
     (0.70, 0.75, 0.75, 0.74, 0.73, 0.76, 0.76, 0.75, 0.74, 0.73, 0.72, 0.71),
     (0.60, 0.65, 0.64, 0.66, 0.65, 0.64, 0.67, 0.66, 0.65, 0.64, 0.63, 0.62),
     (0.80, 0.79, 0.81, 0.80, 0.79, 0.78, 0.77, 0.76, 0.75, 0.74, 0.73, 0.72),
+    # after the best (0.80) every other epoch beats the one before, never the best
+    (0.70, 0.80, 0.75, 0.77, 0.76, 0.78, 0.77, 0.79, 0.78, 0.79, 0.78, 0.77),
 )
 
 
@@ -87,10 +91,13 @@ class _Mistake:
 
     def __init__(self, patience: int, kind: str) -> None:
         self.patience, self.kind = patience, kind
-        self.best, self.count = float("-inf"), 0
+        self.best = {"lower is better": float("inf"), "starts at 1": 1.0}.get(kind, float("-inf"))
+        self.count, self.previous = 0, float("-inf")
 
     def step(self, accuracy: float) -> bool:
-        better = accuracy >= self.best if self.kind == "ties improve" else accuracy > self.best
+        better = {"ties improve": accuracy >= self.best, "lower is better": accuracy < self.best,
+                  "previous": accuracy > self.previous}.get(self.kind, accuracy > self.best)
+        self.previous = accuracy
         if better:
             self.best = accuracy
             if self.kind != "no reset":
@@ -113,6 +120,12 @@ MISTAKE_HINTS = {
                  "improvement, and stop after the third.",
     "no reset": "the counter must go back to 0 on every new best: it counts the epochs *since* the best, "
                 "not all bad epochs.",
+    "previous": "you compare each accuracy with the previous epoch's, but early stopping compares with the best "
+                "so far: 0.77 after 0.75 is no improvement when the best was 0.80.",
+    "lower is better": "for an accuracy, higher is better: a new best is valid_acc > best (lower is better only "
+                       "for a loss).",
+    "starts at 1": "your best starts at 1.0, which no accuracy can beat, so no epoch is ever an improvement: "
+                   "start with float('-inf') (or the first epoch's accuracy).",
 }
 
 
@@ -124,11 +137,22 @@ def _stops(make_stopper: Callable[[int], Any]) -> list[int | None]:
             stopper = make_stopper(patience)
             stop = None
             for epoch, accuracy in enumerate(run, start=1):
-                if call_student(stopper.step, accuracy):
+                if _said_stop(call_student(stopper.step, accuracy)):
                     stop = epoch
                     break
             stops.append(stop)
     return stops
+
+
+def _said_stop(answer: Any) -> bool:
+    """What ``step`` answered, when it is True or False; another answer stops the check with its hint."""
+    if isinstance(answer, (bool, np.bool_)):
+        return bool(answer)
+    if answer is None:
+        raise StudentCodeFailed(wrong("step() returned None: return False while training should go on, and True "
+                                      "when it should stop (every path of step needs its return)."))
+    raise StudentCodeFailed(wrong(f"step() returned {answer!r} ({type(answer).__name__}): return True or False, "
+                                  "for example `return self.count >= self.patience`."))
 
 
 def _reference_stopper(patience: int):
@@ -148,9 +172,11 @@ def check_early_stopper(EarlyStopper: type) -> CheckResult:
 
     ``step`` is called once per epoch with the validation accuracy and returns ``True`` when
     training should stop: after ``patience`` epochs in a row without a strictly better
-    accuracy. The check replays six accuracy series (two patiences) through the student's
-    class and through :class:`leafdl.engine.EarlyStopping`, and recognises the classic
-    mistakes by the epochs at which they stop.
+    accuracy. The check replays four accuracy series with two patiences (in one series
+    every other epoch after the best beats the epoch before it, never the best) through
+    the student's class and through :class:`leafdl.engine.EarlyStopping`, and recognises
+    the classic mistakes by the epochs at which they stop. ``step`` must answer True or
+    False (a numpy bool is fine), never None or a number.
     """
     expected = _stops(_reference_stopper)
     given = _stops(lambda patience: call_student(EarlyStopper, patience))

@@ -56,6 +56,8 @@ def check_finetune_optimizer(finetune_optimizer: Callable) -> CheckResult:
     """
     for blocks, backbone_lr, head_lr in ((2, 3e-4, 1e-3), (3, 1e-4, 2e-3)):
         model, optimizer, unfrozen = _one_run(finetune_optimizer, blocks, backbone_lr, head_lr)
+        if optimizer is None:
+            return wrong("finetune_optimizer returns nothing: end it with `return torch.optim.Adam([...])`.")
         if not isinstance(optimizer, torch.optim.Adam):
             return wrong(f"return the optimizer: an Adam (the document's optimizer), not {type(optimizer).__name__}.")
         trainable = _trainable_names(model) - {name for name, _ in model.classifier.named_parameters(prefix="classifier")}

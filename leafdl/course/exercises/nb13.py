@@ -15,21 +15,27 @@ from torch.utils.data import DistributedSampler
 from leafdl.course.exercises.common import CheckResult, close_to, not_answered, report
 
 
-def check_global_batch(answer: Any, nodes: int = 2, gpus_per_node: int = 4, batch_size: int = 32) -> CheckResult:
-    """Notebook 13, exercise 1: images per optimizer step of ``torchrun --nnodes N --nproc-per-node G``.
+def check_batch_size_for(answer: Any, global_batch: int = 256, nodes: int = 1, gpus_per_node: int = 2) -> CheckResult:
+    """Notebook 13, exercise 1: the ``--batch-size`` that gives ``global_batch`` images per step on fewer GPUs.
 
-    ``--batch-size`` is per process, and every process takes one batch per step, so a
-    step sees ``batch_size * nodes * gpus_per_node`` images.
+    ``--batch-size`` is per process, and a step averages one batch of every process, so
+    the batch per process is ``global_batch / (nodes * gpus_per_node)``.
     """
-    missing = not_answered(answer, "the number of images one optimizer step sees, over all processes")
+    missing = not_answered(answer, "the --batch-size to pass")
     if missing is not None:
         return missing
     processes = nodes * gpus_per_node
-    expected = batch_size * processes
+    expected = global_batch / processes
+    if close_to(answer, global_batch):
+        return report(False, "", f"--batch-size is per process: with {processes} processes each taking a batch of "
+                                 f"{global_batch}, a step would see {global_batch * processes} images.")
+    if close_to(answer, global_batch * processes):
+        return report(False, "", "more processes share the global batch, so each takes a smaller part: divide, "
+                                 "do not multiply.")
     return report(close_to(answer, expected),
-                  f"{nodes} machines x {gpus_per_node} processes = {processes} processes, each with a batch of "
-                  f"{batch_size}: {expected} images per step, averaged by the all-reduce.",
-                  "--batch-size is per process; count the processes on all machines together.")
+                  f"{processes} processes x {expected:g} images = {global_batch} images per step: the global "
+                  "batch is unchanged, so the learning rate can stay as it was.",
+                  f"how many processes take part? Each takes an equal share of the {global_batch} images.")
 
 
 def check_steps_per_epoch(answer: Any, images: int = 43_456, processes: int = 8, batch_size: int = 32) -> CheckResult:
