@@ -73,7 +73,7 @@ torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
 model.eval()
 
-
+# %% slideshow={"slide_type": "-"}
 @torch.no_grad()
 def frozen_features(folder):
     """Every photo in folder through the frozen features, once: (features, labels)."""
@@ -93,6 +93,24 @@ print("features:", tuple(train_x.shape), "for training,", tuple(valid_x.shape), 
 # `factor=0.5, patience=3`.
 
 # %% slideshow={"slide_type": "subslide"}
+def train_phase(head, optimizer):
+    """One training phase on the features: shuffled batches of 32."""
+    head.train()
+    for batch in torch.randperm(len(train_y)).split(32):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(head(train_x[batch]), train_y[batch]).backward()
+        optimizer.step()
+
+
+@torch.no_grad()
+def valid_phase(head):
+    """One validation phase: (photos classified correctly, mean loss)."""
+    head.eval()
+    outputs = head(valid_x)
+    return (outputs.argmax(dim=1) == valid_y).sum().item(), nn.functional.cross_entropy(outputs, valid_y).item()
+
+
+# %% slideshow={"slide_type": "subslide"}
 def train_classifier(lr=0.01, epochs=16, factor=0.5, patience=3, seed=0):
     """Train a fresh copy of the classifier on the features; return each epoch's numbers."""
     torch.manual_seed(seed)                                  # the same shuffles and dropout each run
@@ -101,19 +119,11 @@ def train_classifier(lr=0.01, epochs=16, factor=0.5, patience=3, seed=0):
     scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=factor, patience=patience)
     log = []
     for epoch in range(1, epochs + 1):
-        head.train()
-        for batch in torch.randperm(len(train_y)).split(32):
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(head(train_x[batch]), train_y[batch]).backward()
-            optimizer.step()
-        head.eval()
-        with torch.no_grad():
-            outputs = head(valid_x)
-        correct = (outputs.argmax(dim=1) == valid_y).sum().item()
+        train_phase(head, optimizer)
+        correct, loss = valid_phase(head)
         lr_used = optimizer.param_groups[0]["lr"]           # the rate this epoch trained with
         scheduler.step(correct / len(valid_y))                # the document's line
-        log.append(dict(epoch=epoch, correct=correct, loss=nn.functional.cross_entropy(outputs, valid_y).item(),
-                        lr=lr_used, bad_epochs=scheduler.num_bad_epochs))
+        log.append(dict(epoch=epoch, correct=correct, loss=loss, lr=lr_used, bad_epochs=scheduler.num_bad_epochs))
     return log
 
 
@@ -319,6 +329,7 @@ def noisy_descent(lr: float, use_scheduler: bool, epochs: int = 10, steps_per_ep
     return losses, rates
 
 
+# %% slideshow={"slide_type": "-"}
 runs = {
     "small lr 0.02": noisy_descent(0.02, use_scheduler=False),
     "large lr 0.5": noisy_descent(0.5, use_scheduler=False),
