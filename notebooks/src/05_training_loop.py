@@ -6,7 +6,7 @@
 # move it a little. This notebook takes the loop apart on the apple photos, then puts
 # it back together.
 #
-# **Time:** about 25 minutes. Follows the document's section **6. The Training Loop**.
+# **Time:** about 30 minutes. Follows the document's section **6. The Training Loop**.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **You will learn**
