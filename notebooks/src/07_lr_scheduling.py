@@ -6,7 +6,7 @@
 # when the validation accuracy stops improving. We watch it happen on the apple photos,
 # then take the rule apart epoch by epoch.
 #
-# **Time:** about 25 minutes. Follows the document's section **Learning Rate Scheduling**.
+# **Time:** about 30 minutes. Follows the document's section **Learning Rate Scheduling**.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **You will learn**
