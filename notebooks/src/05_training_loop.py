@@ -3,9 +3,12 @@
 #
 # Training is a loop that repeats four steps thousands of times: show the model a batch
 # of images, measure how wrong it is, work out which way each weight should move, and
-# move it a little. This notebook takes the loop apart on real leaves, then puts it
-# back together.
+# move it a little. This notebook takes the loop apart on the apple photos, then puts
+# it back together.
 #
+# **Time:** about 30 minutes. Follows the document's section **6. The Training Loop**.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # **You will learn**
 #
 # - epochs, batches and iterations: how many weight updates one pass over the data makes;
@@ -17,9 +20,8 @@
 # - `optimizer.zero_grad()`, and what goes wrong without it;
 # - one full epoch written by hand, then the library's `run_phase` and `fit`.
 #
-# **Time:** about 20 minutes. Follows the document's section **6. The Training Loop**
-# (*Epochs*, *Batches*, *Forward Pass*, *Loss Function*, *Backward Pass*, *Optimizer
-# (Adam)*, *Gradient Management*).
+# The document's sub-sections, in order: *Epochs*, *Batches*, *Forward Pass*, *Loss
+# Function*, *Backward Pass*, *Optimizer (Adam)*, *Gradient Management*.
 
 # %% slideshow={"slide_type": "skip"}
 import copy
@@ -28,20 +30,30 @@ import math
 import matplotlib.pyplot as plt
 import torch
 from torch import nn, optim
-from tqdm.auto import tqdm
 
-from leafdl.course import COURSE_IMG_SIZE, demo_data
+from leafdl.course import COURSE_IMG_SIZE, apple_data
 from leafdl.data import build_dataloaders
 from leafdl.device import pick_device, tune_cpu_allocator
 from leafdl.models import build_model
 
 DEVICE = pick_device()  # the document's torch.device("cuda" if ... else "cpu"), plus Apple GPUs
 tune_cpu_allocator()    # faster forward passes on a Linux CPU (see leafdl.device); fit() does it too
-leaves, split = demo_data()
+photos, split = apple_data()
+
+
+def untrained_model() -> nn.Module:
+    """The course's model with a fresh, untrained classifier: every demonstration starts from it."""
+    torch.manual_seed(0)
+    model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
+    return model.to(DEVICE)
+
+
 torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
 model = model.to(DEVICE)
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
+torch.manual_seed(0)
+first_batch = [tensor.to(DEVICE) for tensor in next(iter(loaders.train))]   # sections 3-7 look at this batch
 print("classes:", loaders.classes)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -85,7 +97,7 @@ print(f"10 epochs of our data = {10 * len(loaders.train)} weight updates")
 assert (n_train, len(loaders.train), n_valid, len(loaders.valid)) == (192, 6, 48, 2)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Our 192 training leaves happen to fill exactly 6 batches; the 48 validation leaves make
+# Our 192 training photos happen to fill exactly 6 batches; the 48 validation photos make
 # one full batch of 32 and a last one of 16. A smaller last batch is normal, and it is why
 # the library averages loss and accuracy *per image*, not per batch (section 8).
 
@@ -100,8 +112,8 @@ assert (n_train, len(loaders.train), n_valid, len(loaders.valid)) == (192, 6, 48
 # We take one batch from the training loader and send it through the model.
 
 # %% slideshow={"slide_type": "subslide"}
-inputs, labels = next(iter(loaders.train))
-inputs, labels = inputs.to(DEVICE), labels.to(DEVICE)
+model = untrained_model()
+inputs, labels = first_batch          # one batch of 32 training photos
 model.train()
 outputs = model(inputs)
 _, preds = torch.max(outputs, 1)
@@ -113,8 +125,8 @@ print("preds:  ", tuple(preds.shape))
 print("\nfirst 5 images:")
 print("  logits                          pred  label")
 for row, pred, label in zip(outputs[:5].tolist(), preds[:5].tolist(), labels[:5].tolist()):
-    print("  " + " ".join(f"{value:6.2f}" for value in row), f"     {pred}     {label}")
-print(f"accuracy on this batch: {(preds == labels).float().mean():.2f}")
+    print("  " + " ".join(f"{value:6.1f}" for value in row), f"       {pred}     {label}")
+print(f"correct on this batch: {(preds == labels).sum()} of {len(labels)}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The outputs are **logits**: raw scores, any real number, one per class. The largest
@@ -142,6 +154,8 @@ print(f"accuracy on this batch: {(preds == labels).float().mean():.2f}")
 # The batch's loss is the average over its images. Let us compute it by hand and compare.
 
 # %% slideshow={"slide_type": "subslide"}
+model, (inputs, labels) = untrained_model(), first_batch   # the state of section 3, again
+outputs = model(inputs)
 criterion = nn.CrossEntropyLoss()
 loss = criterion(outputs, labels)
 
@@ -151,16 +165,18 @@ by_hand = -torch.log(p_true).mean()                                # 2. -log, av
 one_hot = nn.functional.one_hot(labels, num_classes=4).float()
 by_formula = -(one_hot * torch.log(probabilities)).sum(dim=1).mean()  # the document's formula
 
-print("image  probabilities (softmax)          true class  p(true)  -log p")
-for i in range(5):
-    row = " ".join(f"{p:.3f}" for p in probabilities[i].tolist())
-    print(f"{i:>5}  {row}   {labels[i].item():>10}   {p_true[i]:.3f}   {-torch.log(p_true[i]):.3f}")
-print(f"\nby hand (softmax, -log p, mean): {by_hand.item():.6f}")
-print(f"the document's -sum(y log ŷ):     {by_formula.item():.6f}")
-print(f"nn.CrossEntropyLoss:             {loss.item():.6f}")
-print(f"guessing uniformly, -log(1/4):   {math.log(4):.6f}")
+print(f"by hand (softmax, -log p, mean): {by_hand.item():.3f}")
+print(f"the document's -sum(y log ŷ):     {by_formula.item():.3f}")
+print(f"nn.CrossEntropyLoss:             {loss.item():.3f}")
+print(f"guessing uniformly, -log(1/4):   {math.log(4):.3f}")
 assert torch.allclose(by_hand, loss) and torch.allclose(by_formula, loss)   # all three agree
 assert abs(loss.item() - math.log(4)) < 0.15                                # untrained: close to ln 4
+
+# %% slideshow={"slide_type": "fragment"}
+print("image  probabilities (softmax)   true class  p(true)  -log p")
+for i in range(5):
+    row = " ".join(f"{p:.2f}" for p in probabilities[i].tolist())
+    print(f"{i:>5}  {row}   {labels[i].item():>10}   {p_true[i]:.2f}    {-torch.log(p_true[i]):.2f}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # All three agree, and an untrained classifier scores close to $\ln 4 \approx 1.386$, the
@@ -234,13 +250,15 @@ plt.show()
 # `requires_grad=True`: our features are frozen.
 
 # %% slideshow={"slide_type": "-"}
+model, (inputs, labels) = untrained_model(), first_batch   # a fresh start, so this cell can run again
+loss = criterion(model(inputs), labels)
 loss.backward()
 
 with_grad = [(name, p) for name, p in model.named_parameters() if p.grad is not None]
 without_grad = [name for name, p in model.named_parameters() if p.grad is None]
 print(f"{len(with_grad)} parameter tensors received a gradient:")
 for name, p in with_grad:
-    print(f"  {name:<22} grad shape {tuple(p.grad.shape)}, largest |grad| {p.grad.abs().max():.4f}")
+    print(f"  {name:<22} grad shape {tuple(p.grad.shape)}, largest |grad| {p.grad.abs().max():.2f}")
 print(f"{len(without_grad)} parameter tensors have .grad = None (the frozen features), e.g. {without_grad[0]}")
 skipped = sum(p.numel() for name, p in model.named_parameters() if p.grad is None)
 print(f"frozen feature parameters skipped: {skipped:,} ({model.arch})")
@@ -278,25 +296,29 @@ assert skipped == sum(p.numel() for p in model.features.parameters()) and round(
 # costs almost nothing.
 
 # %% slideshow={"slide_type": "subslide"}
+model, (batch_inputs, batch_labels) = untrained_model(), first_batch
 model.eval()
 with torch.no_grad():
-    batch_features = model.features(inputs).mean(dim=(2, 3))   # (32, 1280): what the classifier reads
+    batch_features = model.features(batch_inputs).mean(dim=(2, 3))   # (32, 1280): what the classifier reads
 print("features of the batch:", tuple(batch_features.shape))
 
 torch.manual_seed(1)
 start = nn.Linear(model.last_channel, 4).to(DEVICE)   # a fresh classifier layer; we train copies of it
 
+# %% slideshow={"slide_type": "subslide"}
 head = copy.deepcopy(start)
-criterion(head(batch_features), labels).backward()
+criterion(head(batch_features), batch_labels).backward()
 w_old = head.weight.detach().clone()
 moving = head.weight.grad != 0            # weights whose gradient is not exactly zero
 optim.SGD(head.parameters(), lr=0.001).step()
 print("SGD's step is w - lr * grad:", torch.allclose(head.weight, w_old - 0.001 * head.weight.grad))
 steps = (head.weight - w_old).abs()[moving]
-print(f"SGD step sizes:  from {steps.min():.1e} to {steps.max():.1e} (proportional to each gradient)")
+print(f"SGD step sizes:  from under 1e-6 to {steps.max():.1e} (proportional to each gradient)")
+assert steps.min() < 1e-6
 
+# %% slideshow={"slide_type": "-"}
 head = copy.deepcopy(start)
-criterion(head(batch_features), labels).backward()
+criterion(head(batch_features), batch_labels).backward()
 optim.Adam(head.parameters(), lr=0.001).step()
 steps = (head.weight - w_old).abs()[moving]
 print(f"Adam step sizes: from {steps.min():.1e} to {steps.max():.1e} (the first step: lr for every weight)")
@@ -325,18 +347,27 @@ optimizers = {
     "SGD + momentum 0.9": lambda params: optim.SGD(params, lr=0.001, momentum=0.9),
     "Adam": lambda params: optim.Adam(params, lr=0.001),
 }
-curves = {}
-for name, make in optimizers.items():
+
+
+# %% slideshow={"slide_type": "-"}
+def race(make_optimizer, steps: int = 50) -> list:
+    """Train a copy of `start` on the batch's features; return the loss before each step."""
     head = copy.deepcopy(start)
-    optimizer = make(head.parameters())
-    curves[name] = []
-    for step in range(50):
+    optimizer = make_optimizer(head.parameters())
+    losses = []
+    for step in range(steps):
         optimizer.zero_grad()
-        step_loss = criterion(head(batch_features), labels)
+        step_loss = criterion(head(batch_features), batch_labels)
         step_loss.backward()
         optimizer.step()
-        curves[name].append(step_loss.item())
-    print(f"{name:<20} loss {curves[name][0]:.3f} → {curves[name][-1]:.3f} after 50 steps")
+        losses.append(step_loss.item())
+    return losses
+
+
+# %% slideshow={"slide_type": "subslide"}
+curves = {name: race(make) for name, make in optimizers.items()}
+for name, values in curves.items():
+    print(f"{name:<20} loss {values[0]:.2f} → {values[-1]:.2f} after 50 steps")
 final = {name: values[-1] for name, values in curves.items()}
 assert final["SGD"] > final["SGD + momentum 0.9"] > final["Adam"]   # SGD crawls, momentum helps, Adam fastest
 
@@ -354,11 +385,23 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # With the same learning rate, plain SGD crawls, momentum helps, and Adam is fastest.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Can plain SGD catch up? Only with a learning rate tuned for it, here a hundred times
+# larger:
+
+# %% slideshow={"slide_type": "-"}
+sgd_final = {lr: race(lambda params: optim.SGD(params, lr=lr))[-1] for lr in (0.01, 0.1)}
+for lr, value in sgd_final.items():
+    print(f"SGD, lr {lr:<5} loss after 50 steps: {value:.2f}")
+print(f"Adam, lr 0.001 loss after 50 steps: {final['Adam']:.2f}")
+assert sgd_final[0.01] > final["Adam"] + 0.1 and sgd_final[0.1] <= final["Adam"] + 0.01   # 0.1 catches up
+
 # %% [markdown] slideshow={"slide_type": "notes"}
-# SGD can catch up with a learning rate tuned for it (try `lr=0.01`), but Adam
-# "generally works well out-of-the-box" with 0.001, which is why the document uses it.
-# (Fitting one batch this well is memorising 32 images; real training spreads the steps
-# over all batches, and checks on validation images.)
+# Ten times SGD's rate (0.01) is still behind Adam; a hundred times (0.1) catches up.
+# Each optimizer needs its own learning rate, and Adam "generally works well
+# out-of-the-box" with 0.001, which is why the document uses it. (Fitting one batch this
+# well is memorising 32 images; real training spreads the steps over all batches, and
+# checks on validation images.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. `zero_grad`: gradients accumulate
@@ -397,33 +440,33 @@ print(f"after batch 2, with zero_grad: w.grad = {w.grad.item():.1f}")
 
 # %% slideshow={"slide_type": "-"}
 head = copy.deepcopy(start)
-criterion(head(batch_features), labels).backward()
+criterion(head(batch_features), batch_labels).backward()
 once = head.weight.grad.clone()
-criterion(head(batch_features), labels).backward()
-print(f"size of the gradient after 1 backward call:  {once.norm():.4f}")
-print(f"size of the gradient after 2 backward calls: {head.weight.grad.norm():.4f}")
+criterion(head(batch_features), batch_labels).backward()
+print(f"size of the gradient after 1 backward call:  {once.norm():.2f}")
+print(f"size of the gradient after 2 backward calls: {head.weight.grad.norm():.2f}")
 print("every entry exactly doubled:", torch.allclose(head.weight.grad, 2 * once))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. One full epoch, by hand
 #
 # The pieces together: the training phase of the document's Train.py, from a fresh
-# classifier, with a `tqdm` progress bar over the 6 batches.
+# classifier, printing one line per batch.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # `model.train()` switches on the classifier's dropout; notebook 06 explains train and
 # eval modes, and why the library calls `leafdl.models.set_train_mode(model)` instead.
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
-torch.manual_seed(0)
-model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
-model = model.to(DEVICE)
+# %% slideshow={"slide_type": "-"}
+model = untrained_model()
+loaders.train.generator.manual_seed(0)     # the same order of photos each time this cell runs
 criterion = nn.CrossEntropyLoss()
 optimizer = optim.Adam(model.classifier.parameters(), lr=0.001)
 
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 model.train()
 running_loss, running_corrects = 0.0, 0
-for inputs, labels in tqdm(loaders.train, desc="epoch 1"):
+for batch, (inputs, labels) in enumerate(loaders.train, start=1):
     inputs, labels = inputs.to(DEVICE), labels.to(DEVICE)
     optimizer.zero_grad()                  # 1. forget the last batch's gradients
     outputs = model(inputs)                # 2. forward pass
@@ -433,6 +476,7 @@ for inputs, labels in tqdm(loaders.train, desc="epoch 1"):
     _, preds = torch.max(outputs, 1)
     running_loss += loss.item() * inputs.size(0)           # per image, not per batch
     running_corrects += (preds == labels).sum().item()
+    print(f"batch {batch}/{len(loaders.train)}: loss {loss.item():.2f}")
 
 print(f"epoch 1: train loss {running_loss / n_train:.4f}, train accuracy {running_corrects / n_train:.3f}")
 assert len(loaders.train) == 6 and 1.0 < running_loss / n_train < math.log(4)   # 6 updates; a little below ln 4
@@ -454,7 +498,7 @@ assert len(loaders.train) == 6 and 1.0 < running_loss / n_train < math.log(4)   
 from leafdl.engine import run_phase
 
 model.eval()
-valid = run_phase(model, loaders.valid, criterion, DEVICE, "valid")
+valid = run_phase(model, loaders.valid, criterion, DEVICE, "valid", progress=False)
 print(f"after 1 epoch: valid loss {valid.loss:.4f}, valid accuracy {valid.accuracy:.3f} ({valid.samples} images)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -467,10 +511,9 @@ print(f"after 1 epoch: valid loss {valid.loss:.4f}, valid accuracy {valid.accura
 from leafdl.config import TrainConfig
 from leafdl.engine import fit
 
-torch.manual_seed(0)
-model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+fitted_model = untrained_model()
 config = TrainConfig(epochs=3, img_size=COURSE_IMG_SIZE)
-history = fit(model, loaders, config, device=DEVICE)
+history = fit(fitted_model, loaders, config, device=DEVICE, progress=False)   # one line per epoch, no progress bars
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Each line is one epoch: the training phase's loss and accuracy (augmented images,

@@ -4,8 +4,12 @@
 # Two innocent-looking lines of Train.py, `model.train()` and `model.eval()`, change what
 # some layers compute. Forget one and the model validates with random holes in it, or
 # gives a different answer for the same photo depending on which other photos share its
-# batch. This notebook shows, with numbers, what each mode does and why.
+# batch. This notebook shows, with numbers, on the apple photos, what each mode does and why.
 #
+# **Time:** about 25 minutes. Follows the document's section **7. Training vs Evaluation
+# Mode**.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # **You will learn**
 #
 # - what `model.train()` and `model.eval()` switch, and in which layers;
@@ -16,9 +20,6 @@
 #   the computation for a backward pass;
 # - a trap in the document's code: `model.train()` quietly changes the *frozen*
 #   features, and how `leafdl.models.set_train_mode` avoids it.
-#
-# **Time:** about 15 minutes. Follows the document's section **7. Training vs Evaluation
-# Mode**.
 
 # %% slideshow={"slide_type": "skip"}
 import copy
@@ -27,15 +28,17 @@ import time
 import torch
 from torch import nn
 
-from leafdl.course import COURSE_IMG_SIZE, demo_data
+from leafdl.course import apple_data
 from leafdl.data import build_dataloaders
 from leafdl.device import tune_cpu_allocator
 from leafdl.models import build_model
 
+IMG_SIZE = 96         # below the course's 128 px, so that the two training runs of section 5 take seconds
 tune_cpu_allocator()  # faster forward passes on a Linux CPU (see leafdl.device); fit() does it too
-leaves, split = demo_data()
+photos, split = apple_data()
 torch.manual_seed(0)
-model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=IMG_SIZE)
+imagenet_state = copy.deepcopy(model.state_dict())   # the weights as built: demonstrations start again from them
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -110,26 +113,28 @@ print(f"value of the survivors: {y.max():.2f}   (1 / (1 - 0.2) = {1 / 0.8:.2f})"
 print(f"average: {y.mean():.3f}   (the input's average: 1.0)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# On our model, the same leaf gets a different prediction on every call in training
-# mode. We compute the leaf's 1280 features once, and send them through the classifier
-# (Dropout, then the new Linear layer) three times in each mode:
+# On our model, the same apple photo gets a different prediction on every call in
+# training mode. We compute the photo's 1280 features once, and send them through the
+# classifier (Dropout, then the new Linear layer) three times in each mode:
 
 # %% slideshow={"slide_type": "-"}
-leaf, label = loaders.valid.dataset[0]
+photo, label = loaders.valid.dataset[0]
 model.eval()
+calls = {"train": [], "eval": []}
 with torch.no_grad():
-    leaf_features = model.features(leaf.unsqueeze(0)).mean(dim=(2, 3))
+    photo_features = model.features(photo.unsqueeze(0)).mean(dim=(2, 3))
     torch.manual_seed(0)
-    for mode in ("train", "eval"):
+    for mode in calls:
         model.classifier.train(mode == "train")
         for call in range(3):
-            probabilities = model.classifier(leaf_features).softmax(dim=1)[0]
-            print(f"{mode:<5} call {call + 1}: probabilities", [round(p, 3) for p in probabilities.tolist()])
+            calls[mode].append(model.classifier(photo_features).softmax(dim=1)[0])
+            print(f"{mode:<5} call {call + 1}: probabilities", [round(p, 2) for p in calls[mode][-1].tolist()])
     model.eval()
+assert not torch.equal(calls["train"][0], calls["train"][1]) and torch.equal(calls["eval"][0], calls["eval"][2])
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# (The classifier is not trained yet, hence probabilities near 1/4; what matters is that
-# they change between calls in training mode and not in evaluation mode.) Validation must
+# (The classifier is not trained yet, so the probabilities themselves mean nothing; what
+# matters is that they change between calls in training mode and not in evaluation mode.) Validation must
 # measure *the* model, not one random thinned version of it: that is the first reason for
 # `model.eval()`.
 
@@ -177,7 +182,9 @@ print("\neval mode, output mean: ", [round(v, 3) for v in y_eval.mean(dim=0).tol
 # averages settle on the statistics of the whole training data:
 
 # %% slideshow={"slide_type": "-"}
+bn = nn.BatchNorm1d(3)             # a fresh layer: the batch above, then 100 more like it
 bn.train()
+bn(x)
 for step in range(100):
     bn(torch.randn(8, 3) * 2 + 5)
 print("running_mean after 101 batches:", [round(v, 2) for v in bn.running_mean.tolist()], "(data mean: 5)")
@@ -205,23 +212,27 @@ print("eval mode, batch of 1: ", [round(v, 3) for v in bn(one_sample)[0].tolist(
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # `BatchNorm2d` (in convolutional networks) averages over the pixels too, so a single
 # image raises no error. It is worse: it silently gives **different features for the same
-# image depending on its batch mates**. One validation leaf, alone and inside a batch of
+# image depending on its batch mates**. One validation photo, alone and inside a batch of
 # 16, through our model's pretrained features (on a copy: training mode would also change
 # its running averages):
 
 # %% slideshow={"slide_type": "-"}
-valid_batch = torch.stack([loaders.valid.dataset[i][0] for i in range(16)])   # leaf 0 and 15 others
+valid_batch = torch.stack([loaders.valid.dataset[i][0] for i in range(16)])   # photo 0 and 15 others
 copy_of_model = copy.deepcopy(model)
+differences = {}
 with torch.no_grad():
     for mode in ("train", "eval"):
         copy_of_model.train(mode == "train")
         alone = copy_of_model.features(valid_batch[:1]).mean(dim=(2, 3))[0]
         in_batch = copy_of_model.features(valid_batch).mean(dim=(2, 3))[0]
         difference = (alone - in_batch).norm() / in_batch.norm()
-        print(f"{mode:<5} mode: features of leaf 0 alone vs in a batch of 16 differ by {difference:.1%}")
+        differences[mode] = difference.item()
+        print(f"{mode:<5} mode: features of photo 0 alone vs in a batch of 16 differ by "
+              + (f"{difference:.0%}" if difference > 0.01 else "less than 1%"))
+assert differences["train"] > 0.1 and differences["eval"] < 1e-4
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In evaluation mode a leaf's features do not depend on the rest of the batch (up to
+# In evaluation mode a photo's features do not depend on the rest of the batch (up to
 # rounding): the second reason for `model.eval()`, **consistent predictions**.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -251,7 +262,7 @@ for phase in ("train", "valid"):
 # multiply-add), the starting point of `backward()`. Without the graph (`grad_fn = None`)
 # `backward()` is impossible, which is fine in validation: we only measure. To see how much
 # memory the recording takes, PyTorch lets us watch every tensor saved for the backward
-# pass (`saved_tensors_hooks`); we add up their sizes for one batch of 32 images, for our
+# pass (`saved_tensors_hooks`); we add up their sizes for one batch of 32 photos, for our
 # frozen model and for a fully trainable copy.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -269,6 +280,7 @@ def megabytes_saved_for_backward(net: nn.Module, images: torch.Tensor, grad_enab
     return sum(saved.values()) / 1e6
 
 
+# %% slideshow={"slide_type": "-"}
 trainable_copy = copy.deepcopy(model)
 for p in trainable_copy.parameters():
     p.requires_grad = True
@@ -284,11 +296,11 @@ assert saved_mb["everything trainable"][0] >= 100 and saved_mb["features frozen 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # With gradients disabled nothing is kept. With gradients enabled, a fully trainable
 # network keeps every layer's activations for the backward pass: hundreds of megabytes
-# for 32 small images. Our frozen model keeps almost nothing: autograd records only what
+# for 32 small photos. Our frozen model keeps almost nothing: autograd records only what
 # leads to a parameter that requires a gradient, i.e. the classifier.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# At 224 px it would be three times as much. That is why validation runs with gradients
+# At the document's 224 px it would be more than five times as much. That is why validation runs with gradients
 # off, and why a GPU runs out of memory in training long before it does in prediction.
 # Freezing saves memory too.
 #
@@ -312,7 +324,6 @@ def seconds_per_forward(net: nn.Module, images: torch.Tensor, grad_enabled: bool
 for enabled in (True, False):
     print(f"everything trainable, grad enabled = {enabled!s:<5}: "
           f"{seconds_per_forward(trainable_copy, inputs, enabled):.3f} s per batch of 32")
-del trainable_copy
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. A trap: `model.train()` changes the frozen features
@@ -327,16 +338,15 @@ del trainable_copy
 #    with the running averages: the classifier learns from features that differ from
 #    those it is validated on;
 # 2. every training batch pulls the running averages away from their ImageNet values
-#    towards those of our leaf batches.
+#    towards those of our apple batches.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# To measure it: one pass over the training leaves in the document's training mode, with
+# To measure it: one pass over the training photos in the document's training mode, with
 # no optimizer at all, only forward passes.
 
 # %% slideshow={"slide_type": "subslide"}
-train_batches = [inputs for inputs, _ in loaders.train]    # one epoch of augmented training images
+train_batches = [inputs for inputs, _ in loaders.train]    # one epoch of augmented training photos
 batch_norms = [m for m in model.features.modules() if isinstance(m, nn.BatchNorm2d)]
-imagenet_state = copy.deepcopy(model.state_dict())          # to start again from the same weights
 
 
 def largest_running_mean_change(net: nn.Module, reference_state: dict) -> float:
@@ -345,10 +355,12 @@ def largest_running_mean_change(net: nn.Module, reference_state: dict) -> float:
                for name, module in net.named_modules() if isinstance(module, nn.BatchNorm2d))
 
 
+# %% slideshow={"slide_type": "-"}
+model.load_state_dict(imagenet_state)          # start from the pretrained statistics
 model.train()                                  # the document's line
 with torch.no_grad():                          # no gradients, no optimizer: forward passes only
-    for inputs in train_batches:
-        model(inputs)
+    for batch in train_batches:
+        model(batch)
 print(f"{len(batch_norms)} BatchNorm layers in the frozen features")
 print("after one pass in model.train():      largest change of a running_mean =",
       f"{largest_running_mean_change(model, imagenet_state):.3f}")
@@ -370,8 +382,8 @@ from leafdl.models import set_train_mode
 model.load_state_dict(imagenet_state)          # back to the ImageNet statistics
 set_train_mode(model)
 with torch.no_grad():
-    for inputs in train_batches:
-        model(inputs)
+    for batch in train_batches:
+        model(batch)
 print("after one pass in set_train_mode():   largest change of a running_mean =",
       f"{largest_running_mean_change(model, imagenet_state):.3f}")
 print("BatchNorm layers in training mode:", sum(bn.training for bn in batch_norms), "of", len(batch_norms))
@@ -384,7 +396,7 @@ assert model.classifier[0].training
 # and a frozen feature means the same thing in training and in validation.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# How much does it matter? The features of the same validation leaves (evaluation mode,
+# How much does it matter? The features of the same validation photos (evaluation mode,
 # no augmentation), with the ImageNet statistics and with those after the single pass in
 # `model.train()`:
 
@@ -395,9 +407,9 @@ with torch.no_grad():
     original = model.features(valid_batch).mean(dim=(2, 3))
     model.load_state_dict(drifted_state)
     drifted = model.features(valid_batch).mean(dim=(2, 3))
-model.load_state_dict(imagenet_state)
+    model.load_state_dict(imagenet_state)
 change = (drifted - original).norm(dim=1) / original.norm(dim=1)
-print(f"features of 16 validation leaves after one model.train() pass: changed by {change.mean():.1%} on average")
+print(f"features of 16 validation photos after one model.train() pass: changed by {change.mean():.0%} on average")
 print(f"share of each running average replaced by 6 batches at momentum 0.1: 1 - 0.9**6 = {1 - 0.9**6:.0%}")
 assert change.mean() > 0.25   # a lot
 assert round(1 - 0.9**6, 2) == 0.47
@@ -405,7 +417,7 @@ assert round(1 - 0.9**6, 2) == 0.47
 # %% [markdown] slideshow={"slide_type": "notes"}
 # After a single epoch, without any optimizer step, the features the classifier reads
 # have shifted a lot: six batches already replace almost half of each running average
-# (1 − 0.9⁶ ≈ 47%) with leaf statistics, and over ten epochs the ImageNet statistics are
+# (1 − 0.9⁶ ≈ 47%) with the apple photos' statistics, and over ten epochs the ImageNet statistics are
 # all but gone. A "frozen" model then depends on how, and how long, it was trained.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -418,15 +430,16 @@ assert round(1 - 0.9**6, 2) == 0.47
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Each epoch is one training phase and one validation phase (`leafdl.engine.run_phase`,
 # notebook 05); `seed_epoch` seeds the shuffling, the augmentation and the dropout of each
-# epoch the same way in both runs.
+# epoch the same way in both runs. This notebook works at 96 px rather than the course's
+# 128 px, so that each run of five epochs takes seconds on a laptop CPU.
 
 # %% slideshow={"slide_type": "-"}
 from leafdl.engine import run_phase, seed_epoch
 
 
 def train_five_epochs(start_training_phase) -> list:
-    """Train a fresh copy of the course model for 5 epochs; return each epoch's validation result."""
-    model.load_state_dict(imagenet_state)                  # the same start for both runs
+    """Train the course model for 5 epochs from the pretrained start; return each epoch's validation result."""
+    model.load_state_dict(imagenet_state)                  # the same start for both runs (and for a re-run)
     optimizer = torch.optim.Adam(model.classifier.parameters(), lr=0.001)
     criterion = nn.CrossEntropyLoss()
     results = []
@@ -444,28 +457,29 @@ documents_way = train_five_epochs(lambda net: net.train())
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 frozen_bn_in_eval = train_five_epochs(set_train_mode)
-model.load_state_dict(imagenet_state)
 
 # %% slideshow={"slide_type": "-"}
 print(f"{'epoch':>5} | {'model.train() (document)':^26} | {'set_train_mode (leafdl)':^26}")
 print(f"{'':>5} | {'valid acc':>12} {'valid loss':>12} | {'valid acc':>12} {'valid loss':>12}")
+n_valid = len(loaders.valid.dataset)
 for epoch, (doc, ours) in enumerate(zip(documents_way, frozen_bn_in_eval), start=1):
-    print(f"{epoch:>5} | {doc.accuracy:>12.3f} {doc.loss:>12.3f} | {ours.accuracy:>12.3f} {ours.loss:>12.3f}")
-one_leaf = 1 / len(loaders.valid.dataset)
-assert all(ours.accuracy >= doc.accuracy - one_leaf for doc, ours in zip(documents_way, frozen_bn_in_eval))
+    print(f"{epoch:>5} | {round(doc.accuracy * n_valid):>9}/{n_valid} {doc.loss:>12.2f} |"
+          f" {round(ours.accuracy * n_valid):>9}/{n_valid} {ours.loss:>12.2f}")
+one_photo = 1 / n_valid
+assert all(ours.accuracy >= doc.accuracy - one_photo for doc, ours in zip(documents_way, frozen_bn_in_eval))
 assert all(ours.loss < doc.loss for doc, ours in zip(documents_way, frozen_bn_in_eval))
 assert frozen_bn_in_eval[-1].accuracy >= documents_way[-1].accuracy + 0.05
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Frozen BatchNorm in evaluation mode: a lower validation loss at every epoch, an accuracy
-# at least as good (give or take one leaf) at every epoch, and higher by 0.05 or more
+# at least as good (give or take one photo) at every epoch, and higher by 0.05 or more
 # after five.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # With `model.train()` the classifier learns from features normalised with each batch's
 # statistics, then is validated on features normalised with the drifting running
-# averages: it trains for one input and is judged on another. With 48 validation leaves
-# one leaf is 0.021 of accuracy, so read the loss column as well: it is the steadier
+# averages: it trains for one input and is judged on another. With 48 validation photos
+# one photo is 0.021 of accuracy, so read the loss column as well: it is the steadier
 # signal.
 #
 # `leafdl.engine.fit` therefore calls `set_train_mode(model)` where Train.py calls
