@@ -3,14 +3,13 @@
 #
 # Welcome. This course teaches you how a deep-learning image classifier is *trained*: not
 # only which lines to type, but what each line does and why it is there. We follow one
-# document, the guide to a script called `Train.py` that teaches a neural network to
-# recognise diseases on apple leaves, section by section, and run every piece of it on
-# real apple-leaf photos.
+# document, the guide to `Train.py`, a script that teaches a neural network to recognise
+# diseases on apple leaves, section by section, and run every piece of it on real photos.
 #
 # **In this notebook:** what the course is, a set-up check, the pipeline in one picture,
 # the photos we train on, and the map of the course.
 #
-# **Time:** about 12 minutes. Follows the document's **Overview**.
+# **Time:** about 15 minutes. Follows the document's **Overview**.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # In detail, you will
@@ -64,10 +63,13 @@
 #   PyTorch the document shows and runs them, then names the function of the small library
 #   `leafdl` (in `leafdl/`, next to this folder) that does the same with more care. Open
 #   those files: their comments are written for you.
-# - **Exercises** close each notebook. Replace `answer = None` with your answer and run the
-#   cell: it says *Correct* or gives a hint. Worked solutions are in `notebooks/solutions/`.
-# - **Change things.** Edit a number, run the cell again, see what changes. Nothing here
-#   can break your computer, and *Restart and Run All* brings every notebook back.
+# - **Exercises** close each notebook: the cell says *Correct* or gives a hint.
+# - **Change things.** Edit a number, run the cell again, see what changes.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# In an exercise, replace `answer = None` (or `raise NotImplementedError`) with your
+# answer and run the cell. Worked solutions are in `notebooks/solutions/`. Nothing here
+# can break your computer, and *Restart and Run All* brings every notebook back.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Set-up check

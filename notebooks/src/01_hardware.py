@@ -5,7 +5,7 @@
 # times. Where those multiplications run, on the CPU or on a GPU, decides whether training
 # takes seconds or hours. This notebook measures it on your machine.
 #
-# **Time:** about 15 minutes. Follows the document's section **Hardware: CPU vs GPU**.
+# **Time:** about 17 minutes. Follows the document's section **Hardware: CPU vs GPU**.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **You will learn**
@@ -101,6 +101,10 @@ def seconds_per_call(work, device: torch.device, budget_s: float = 0.4, max_repe
     return min(times)
 
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The work of one product, divided by its fastest time:
+
+# %% slideshow={"slide_type": "-"}
 def matmul_gflops(n: int, device: torch.device) -> float:
     """GFLOP/s of one (n x n) @ (n x n) product of float32 matrices on ``device``."""
     a = torch.randn(n, n, device=device)
@@ -302,15 +306,16 @@ print("layer weight dtype:", layer.weight.dtype, "| returned the same object:", 
 #
 # - `DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")` picks the
 #   device; `leafdl.device.pick_device()` also picks Apple's MPS: cuda → mps → cpu.
-# - Neural networks are mostly matrix products. An $n \times n$ product costs $2n^3$
-#   FLOPs, and its $n^2$ results are independent, so thousands of GPU cores can compute
-#   them at once: 10 to 100 times faster than a CPU, says the document; on a GPU the
-#   timing cells above measure it.
+# - Neural networks are mostly matrix products: $2n^3$ FLOPs for an $n \times n$ product,
+#   whose $n^2$ results thousands of GPU cores compute at once (10 to 100 times faster,
+#   says the document).
 # - Bigger pieces of work run closer to the machine's peak: one reason to use batches.
-# - `tensor = tensor.to(device)` (assign it!) and `model.to(device)`; model and data must
-#   be on the same device.
-# - On the CPU, PyTorch uses `torch.get_num_threads()` cores per operation; `leafdl`
-#   also keeps batch-sized memory allocated between batches (appendix A1).
+# - `tensor = tensor.to(device)` (assign it!) and `model.to(device)`: on the same device.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# On a GPU the timing cells above measure the document's "10 to 100 times" for your
+# machine. On the CPU, PyTorch uses `torch.get_num_threads()` cores per operation;
+# `leafdl` also keeps batch-sized memory allocated between batches (appendix A1).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

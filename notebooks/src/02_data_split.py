@@ -5,6 +5,9 @@
 # about that one decision: which images the model learns from, and which ones we keep
 # aside to find out honestly how good it is.
 #
+# **Time:** about 18 minutes. Follows the document's section **Data Preparation**.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # **You will learn**
 #
 # - the document's `train_test_split(imgs, test_size=0.2, random_state=42)`, run on the
@@ -17,8 +20,8 @@
 # - how `leafdl.data.split_dataset` writes the split into `train/` and `valid/` folders, and
 #   why it refuses to write into a folder it did not make.
 #
-# **Time:** about 10 minutes to read and run. Follows the document's section **Data
-# Preparation** (*Train/Validation Split*, *Why Split Data?*, *sklearn's train_test_split*).
+# The document's subsections: *Train/Validation Split*, *Why Split Data?*, *sklearn's
+# train_test_split*.
 
 # %% slideshow={"slide_type": "skip"}
 from collections import Counter
@@ -275,7 +278,7 @@ assert set(summary.train_counts.values()) == {48} and set(summary.valid_counts.v
 # %% [markdown] slideshow={"slide_type": "slide"}
 # Here is what it wrote, as a folder tree:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} jupyter={"source_hidden": true}
 def print_tree(folder: Path) -> None:
     """The folders under ``folder``, two levels deep, with how many files each holds."""
     print(f"{folder.name}/")
@@ -294,7 +297,8 @@ def print_tree(folder: Path) -> None:
                   f"({files[0].name} ...)")
 
 
-print_tree(out_dir)
+# %% slideshow={"slide_type": "-"}
+print_tree(out_dir)  # print_tree: the drawing code above, collapsed
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Two details. The class folders are the same in `train/` and `valid/`, so both get the
@@ -336,15 +340,18 @@ shutil.rmtree(foreign)  # tidy up the folder this notebook made for the demonstr
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - `train_test_split(imgs, test_size=0.2, random_state=42)` shuffles the list of images
-#   with a fixed seed and holds out 20% (rounded up) for validation.
-# - We split because a model's score on its own training data hides overfitting: the
-#   training error keeps falling while the validation error turns back up.
-# - `stratify=labels` keeps every class's share the same in both sets; without it a small
-#   class can vanish from validation. `leafdl` always stratifies (`split_files`).
-# - The same `random_state` gives the same split; another seed gives another split.
+# - `train_test_split(imgs, test_size=0.2, random_state=42)` holds out 20% (rounded up),
+#   the same 20% on every run.
+# - We split because a model's score on its own training data hides overfitting.
+# - `stratify=labels` keeps every class's share in both sets: 48 and 12 apple photos of
+#   each class. `leafdl` always stratifies.
 # - `leafdl.data.split_dataset(source, out_dir)` copies the split into `train/` and
-#   `valid/` class folders, and refuses to overwrite folders it did not make.
+#   `valid/`, and never overwrites folders it did not make.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# In more words: the training error keeps falling while the validation error turns back
+# up; without stratification a small class can vanish from validation (`split_files` is
+# the stratified split); another seed gives another split.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
