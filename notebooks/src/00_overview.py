@@ -3,19 +3,23 @@
 #
 # Welcome. This course teaches you how a deep-learning image classifier is *trained*: not
 # only which lines to type, but what each line does and why it is there. We follow one
-# document, the guide to a script called `Train.py` that teaches a neural network to
-# recognise diseases on apple leaves, section by section, and run every piece of it on
-# real images.
+# document, the guide to `Train.py`, a script that teaches a neural network to recognise
+# diseases on apple leaves, section by section, and run every piece of it on real photos.
 #
-# **In this notebook you will**
+# **In this notebook:** what the course is, a set-up check, the pipeline in one picture,
+# the photos we train on, and the map of the course.
+#
+# **Time:** about 15 minutes. Follows the document's **Overview**.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# In detail, you will
 #
 # - learn what the course is, who it is for, and how to work with these notebooks;
 # - check that your computer has everything the course needs (`[OK]` / `[FAIL]` per package);
 # - see the whole training pipeline in one picture, with the notebook that explains each step;
-# - meet the dataset: four classes of apple leaves, with sample images and counts;
+# - meet the data: 240 real photos of apple leaves in four classes, with samples and
+#   counts, and the two other sets of leaf images the course uses, each for its own job;
 # - get the map of the course, notebook by notebook.
-#
-# **Time:** about 10 minutes to read and run. Follows the document's **Overview**.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What this course is
@@ -44,8 +48,8 @@
 # `model.eval()` really changes.
 #
 # **What you need.** A laptop. Everything runs on a CPU, offline, in seconds per cell:
-# the course draws its own dataset and ships a pretrained network inside a Python
-# package. A GPU is used when there is one, but never needed.
+# the course's photos ship with it, and so does a pretrained network (inside a Python
+# package). A GPU is used when there is one, but never needed.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How to use these notebooks
@@ -54,15 +58,18 @@
 #   an earlier cell defined. If something looks odd, use *Kernel → Restart Kernel and Run
 #   All Cells*: a notebook always works from a fresh start.
 # - **Each notebook stands on its own.** You can open any of them first; the first one to
-#   need the demo leaves draws them into `data/` (a few seconds, no download).
+#   need the apple photos copies them into `data/` (a few seconds, no download).
 # - **The document's code, then the library.** Each section first shows the few lines of
 #   PyTorch the document shows and runs them, then names the function of the small library
 #   `leafdl` (in `leafdl/`, next to this folder) that does the same with more care. Open
 #   those files: their comments are written for you.
-# - **Exercises** close each notebook. Replace `answer = None` with your answer and run the
-#   cell: it says *Correct* or gives a hint. Worked solutions are in `notebooks/solutions/`.
-# - **Change things.** Edit a number, run the cell again, see what changes. Nothing here
-#   can break your computer, and *Restart and Run All* brings every notebook back.
+# - **Exercises** close each notebook: the cell says *Correct* or gives a hint.
+# - **Change things.** Edit a number, run the cell again, see what changes.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# In an exercise, replace `answer = None` (or `raise NotImplementedError`) with your
+# answer and run the cell. Worked solutions are in `notebooks/solutions/`. Nothing here
+# can break your computer, and *Restart and Run All* brings every notebook back.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Set-up check
@@ -151,18 +158,17 @@ plt.show()
 # ## A tour of the dataset
 #
 # The document trains on PlantVillage's apple-leaf photos: one detached leaf on a plain
-# board, in four classes. That dataset is a large download, so the course *draws* a
-# look-alike in a few seconds, with the same folder layout and the same four classes.
-# `demo_data()` makes it the first time (in `data/demo-leaves`, next to this folder) and
-# reuses it afterwards; it also makes the 80/20 split (`data/demo-split`) that later
-# notebooks train on.
+# board, in four classes. The full set is a large download, so 240 of its photos, 60 per
+# class, ship with `leafdl`. `apple_data()` copies them into `data/apple-photos` (next to
+# this folder) the first time, checking every file, and makes the 80/20 split
+# (`data/apple-split`) that later notebooks train on.
 
 # %% slideshow={"slide_type": "-"}
-from leafdl.course import demo_data
+from leafdl.course import apple_data
 
-leaves, split = demo_data()
-print("dataset folder:", leaves.name)
-print("class folders: ", sorted(path.name for path in leaves.iterdir() if path.is_dir()))
+photos, split = apple_data()
+print("dataset folder:", photos.name)
+print("class folders: ", sorted(path.name for path in photos.iterdir() if path.is_dir()))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # One folder per class, and the folder's name *is* the label: this is the layout PyTorch's
@@ -171,15 +177,18 @@ print("class folders: ", sorted(path.name for path in leaves.iterdir() if path.i
 # %% slideshow={"slide_type": "-"}
 from leafdl.data import readable_class_name, scan_class_folders
 
-scan = scan_class_folders(leaves)  # also opens every image once, to catch broken files
+scan = scan_class_folders(photos)  # also opens every image once, to catch broken files
 for name, count in scan.counts.items():
     print(f"{readable_class_name(name):<18} {count:>4} images   e.g. {scan.images[name][0].name}")
 print(f"{'total':<18} {sum(scan.counts.values()):>4} images")
+assert set(scan.counts.values()) == {60}
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Sixty per class, so the classes are *balanced*: a model cannot score well by always
 # guessing the most common class. (Real datasets are rarely this tidy; notebook 02 shows
-# how to split an unbalanced one fairly.) Now look at the images, four per class.
+# how to split an unbalanced one fairly.) The file names are PlantVillage's own; the
+# README and licence beside the class folders say where the photos come from (CC BY-SA
+# 3.0). Now look at the images, four per class.
 
 # %% slideshow={"slide_type": "slide"} jupyter={"source_hidden": true}
 from PIL import Image
@@ -195,12 +204,13 @@ for row, name in enumerate(scan.classes):
         ax.set_yticks([])
         if column == 0:
             ax.set_ylabel(readable_class_name(name), fontsize=11)
-fig.suptitle("The demo leaves: one row per class", fontsize=13)
+fig.suptitle("The apple photos: one row per class", fontsize=13)
 fig.tight_layout()
 plt.show()
 
 with Image.open(scan.images[scan.classes[0]][0]) as image:
     print(f"Each file: {image.format}, {image.size[0]}x{image.size[1]} pixels, mode {image.mode}")
+    assert (image.format, image.size, image.mode) == ("JPEG", (256, 256), "RGB")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # What to look for, row by row:
@@ -211,31 +221,73 @@ with Image.open(scan.images[scan.classes[0]][0]) as image:
 # - **Healthy**: a clean leaf.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Notice what does *not* depend on the class: the leaf's shape, size, angle, shade of
-# green, the board and the light all vary within every row. That is on purpose. If, say,
-# every rust leaf were yellower, a model could learn "yellow means rust" and ignore the
-# spots; here, the only reliable clue is the lesions, as in real photos.
+# Look also at what is *not* the disease: the leaf's shape and size, its angle, the board
+# and the light. PlantVillage photographed its leaves in sessions, so such things can
+# differ between classes, and a model may learn them instead of the lesions: a model that
+# scores well here can still fail on a photo taken in a field. Notebook 12 tries such
+# photos.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Three sets of leaf images, each for one job
+#
+# | set | what it is | what the course uses it for |
+# |---|---|---|
+# | **apple photos** `apple_data()` | 240 real PlantVillage photos, 4 classes × 60, shipped | the document's task: lessons 02–11 train and evaluate on them |
+# | **field photos** `field_data()` | 240 real photos of bean leaves in fields, 3 classes × 80, shipped | notebook 12: harder, real-world photos |
+# | **demo leaves** `demo_data()` | drawn by a generator: any number, any size, in seconds | tests, benchmarks, `leafdl data demo` |
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The demo leaves are drawn, not photographed (below: one per class, drawn in memory just
+# now). A generator is handy where real photos are not: any number of images at any size
+# on demand, for the project's tests and speed benchmarks, and `leafdl data demo` makes a
+# folder of them to try the command line on. But they are easier than photos: a
+# pretrained network tells their classes apart almost at once, so they cannot show how a
+# model learns over epochs. The lessons train on the apple photos instead.
+
+# %% slideshow={"slide_type": "-"} jupyter={"source_hidden": true}
+import numpy as np
+
+from leafdl.demo_data import draw_leaf
+
+fig, axes = plt.subplots(1, len(scan.classes), figsize=(1.6 * len(scan.classes), 1.9))
+for ax, name in zip(axes, scan.classes):
+    ax.imshow(draw_leaf(name, np.random.default_rng(0), size=128))
+    ax.set_title(readable_class_name(name), fontsize=9)
+    ax.axis("off")
+fig.suptitle("Drawn demo leaves (a generator, not photos)", fontsize=11)
+fig.tight_layout()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The course map
 #
 # | notebook | what it teaches | the document's section |
 # |---|---|---|
-# | **00** overview | this notebook: set-up check, the pipeline, the dataset | Overview |
+# | **00** overview | this notebook: set-up check, the pipeline, the data | Overview |
 # | **01** hardware | CPU vs GPU, choosing a device, `.to(device)`, timing | Hardware: CPU vs GPU |
 # | **02** data split | `train_test_split`, why we split, overfitting, stratification | Data Preparation |
 # | **03** data loading | transforms, augmentation (with sliders), normalisation, ImageFolder, DataLoader | Data Loading Pipeline |
 # | **04** transfer learning | pretrained networks, MobileNetV2, freezing, a new classifier | Transfer Learning |
 # | **05** training loop | epochs, batches, forward pass, cross-entropy, backward pass, Adam, `zero_grad` | The Training Loop |
 # | **06** train vs eval mode | Dropout and BatchNorm in both modes, `set_grad_enabled` | Training vs Evaluation Mode |
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# | notebook | what it teaches | the document's section |
+# |---|---|---|
 # | **07** LR scheduling | ReduceLROnPlateau traced, with sliders for factor and patience | Learning Rate Scheduling |
 # | **08** early stopping | patience, keeping the best model | Early Stopping |
 # | **09** saving and loading | `state_dict`, `deepcopy`, checkpoints, resuming | Model Saving |
 # | **10** metrics | the 2x2 plot, the gap, the confusion matrix | Metrics and Visualization |
 # | **11** full pipeline | `Train.py` end to end, predictions, your own photos | Training Pipeline Summary |
 # | **12** fine-tuning | beyond the document: fine-tuning on field photos | Tuning Guidelines |
-#
-# The notebooks build on each other in this order, but each one runs on its own.
+# | **13** scaling up | beyond the document: several GPUs or machines, `torchrun` | Tuning Guidelines |
+# | **A1** CPU tuning | appendix to 01: the memory allocator setting `leafdl` changes | (Hardware) |
+# | **A2** saving safely | appendix to 09: `weights_only`, atomic writes, refused checkpoints | (Model Saving) |
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The lessons build on each other in this order, but each one runs on its own. 02 to 11
+# train and evaluate on the apple photos, 12 on the field photos; 13, A1 and A2 are for
+# practitioners and can be skipped in a first pass.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
@@ -244,8 +296,8 @@ with Image.open(scan.images[scan.classes[0]][0]) as image:
 #   the pipeline is *class folders → split → load → model → train → save*.
 # - `leafdl.course.envcheck.print_environment_report()` checks your set-up: `[OK]` or `[FAIL]`
 #   per package, and which pretrained weights work offline.
-# - The dataset is a folder per class; the folder name is the label. The demo leaves have
-#   four balanced classes of 60 images, 256x256 RGB JPEGs.
+# - A dataset is a folder per class; the folder name is the label. The apple photos have
+#   four balanced classes of 60 images, 256x256 RGB JPEGs; lessons 02–11 train on them.
 # - Each later notebook zooms into one box of the pipeline picture.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -5,10 +5,13 @@
 # about that one decision: which images the model learns from, and which ones we keep
 # aside to find out honestly how good it is.
 #
+# **Time:** about 18 minutes. Follows the document's section **Data Preparation**.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # **You will learn**
 #
 # - the document's `train_test_split(imgs, test_size=0.2, random_state=42)`, run on the
-#   demo leaves;
+#   course's 240 real apple photos;
 # - why we split at all: training, validation and test sets, and what *overfitting* looks
 #   like (a small experiment you can see);
 # - *stratification*: keeping each class's share the same in both sets, and what goes
@@ -17,8 +20,8 @@
 # - how `leafdl.data.split_dataset` writes the split into `train/` and `valid/` folders, and
 #   why it refuses to write into a folder it did not make.
 #
-# **Time:** about 10 minutes to read and run. Follows the document's section **Data
-# Preparation** (*Train/Validation Split*, *Why Split Data?*, *sklearn's train_test_split*).
+# The document's subsections: *Train/Validation Split*, *Why Split Data?*, *sklearn's
+# train_test_split*.
 
 # %% slideshow={"slide_type": "skip"}
 from collections import Counter
@@ -28,29 +31,37 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from leafdl.course import demo_data
+from leafdl.course import apple_data
 from leafdl.data import readable_class_name
 
-leaves, _ = demo_data()
-print("dataset:", leaves.name)
+photos, _ = apple_data()  # the 240 apple photos, copied into data/ the first time
+print("dataset:", photos.name)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The document's split
 #
 # `Train.py` collects the paths of all images in one list, `imgs`, and lets scikit-learn
 # shuffle it and cut it in two. Each path still names its class folder
-# (`Black_rot/black_rot_0007.jpg`), so the label travels with the file. We list the files
-# relative to the dataset folder, sorted, so the list is the same on every computer.
+# (`Black_rot/0a1b...___JR_FrgE.S 2784.JPG`), so the label travels with the file. We list
+# the files relative to the dataset folder, sorted, so the list is the same on every computer.
 
 # %% slideshow={"slide_type": "-"}
-imgs = sorted(path.relative_to(leaves) for path in leaves.rglob("*.jpg"))
-print(len(imgs), "images, e.g.", [str(path) for path in imgs[:2]])
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+imgs = sorted(path.relative_to(photos) for path in photos.rglob("*") if path.suffix.lower() in IMAGE_SUFFIXES)
+print(len(imgs), "images, e.g.", imgs[0].as_posix())
 
 train_imgs, valid_imgs = train_test_split(imgs, test_size=0.2, random_state=42)
 
 print(f"train: {len(train_imgs)} images ({len(train_imgs) / len(imgs):.0%})")
 print(f"valid: {len(valid_imgs)} images ({len(valid_imgs) / len(imgs):.0%})")
-print("first validation images:", [str(path) for path in valid_imgs[:4]])
+print("first validation image:", valid_imgs[0].as_posix())
+assert (len(train_imgs), len(valid_imgs)) == (192, 48)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# PlantVillage's files end in `.JPG`, in capitals. A pattern like `rglob("*.jpg")` finds
+# none of them on Linux, whose file names are case-sensitive (on Windows and macOS it
+# would): so we compare `path.suffix.lower()`. The folder also holds a README, a licence
+# and a small `.json` marker, which the suffix test leaves out.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # What the arguments mean:
@@ -73,11 +84,12 @@ train_counts, valid_counts = class_counts(train_imgs), class_counts(valid_imgs)
 print(f"{'class':<18}{'train':>7}{'valid':>7}")
 for name in sorted(train_counts):
     print(f"{readable_class_name(name):<18}{train_counts[name]:>7}{valid_counts[name]:>7}")
+assert set(valid_counts.values()) != {12} and all(11 <= n <= 13 for n in valid_counts.values())
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Close to 12 per class in validation, but not exactly: a plain shuffle does not know
-# about classes. With four balanced classes of 60 that hardly matters. We come back to it
-# below, where it does matter.
+# Close to 12 per class in validation (a fifth of 60), but not exactly: a plain shuffle
+# does not know about classes. With four balanced classes of 60 that hardly matters. We
+# come back to it below, where it does matter, and `leafdl` makes it exact.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why split data?
@@ -179,14 +191,14 @@ plt.show()
 #
 # A plain shuffle can be unlucky with a small class. Real datasets are often unbalanced
 # (many healthy leaves, few of a rare disease), so let us make an unbalanced one from the
-# demo leaves: 40 healthy, 20 scab, 10 black rot, 5 rust. Then split it twice with the
+# apple photos: 40 healthy, 20 scab, 10 black rot, 5 rust. Then split it twice with the
 # same seed: once as the document does, once with `stratify=labels`, which tells
 # `train_test_split` to keep each class's proportion the same in both parts.
 
 # %% slideshow={"slide_type": "-"}
 take = {"Healthy": 40, "Apple_scab": 20, "Black_rot": 10, "Cedar_apple_rust": 5}
-small_imgs = [path for name, count in take.items() for path in sorted(leaves.glob(f"{name}/*.jpg"))[:count]]
-small_imgs = [path.relative_to(leaves) for path in small_imgs]
+small_imgs = [path for name, count in take.items() for path in sorted(photos.glob(f"{name}/*.JPG"))[:count]]
+small_imgs = [path.relative_to(photos) for path in small_imgs]
 labels = [path.parent.name for path in small_imgs]
 
 _, plain_valid = train_test_split(small_imgs, test_size=0.2, random_state=42)
@@ -197,6 +209,8 @@ print(f"{'class':<18}{'images':>7}{'valid, plain':>14}{'valid, stratified':>19}"
 for name, count in take.items():
     print(f"{readable_class_name(name):<18}{count:>7}{plain[name]:>8} ({plain[name] / count:4.0%})"
           f"{strat[name]:>11} ({strat[name] / count:4.0%})")
+assert plain["Cedar_apple_rust"] == 0 and (plain["Black_rot"], plain["Apple_scab"]) == (4, 2)
+assert [strat[name] for name in take] == [8, 4, 2, 1]
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # Without stratification, **not one rust leaf is in the validation set**: we could never
@@ -215,6 +229,7 @@ from leafdl.data import split_files
 
 _, leafdl_valid, _, _ = split_files(small_imgs, labels, valid_fraction=0.2, seed=42)
 print("leafdl's split equals the stratified one:", leafdl_valid == strat_valid)
+assert leafdl_valid == strat_valid
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## `random_state`: the same split on every run
@@ -231,12 +246,13 @@ print("seed 42 twice -> identical split:", valid_again == valid_imgs)
 print("seed 7        -> identical split:", valid_other == valid_imgs)
 shared = len(set(valid_other) & set(valid_imgs))
 print(f"seed 7 shares {shared} of its {len(valid_other)} validation images with seed 42")
+assert valid_again == valid_imgs and valid_other != valid_imgs and shared < 20
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Only a few are shared, by chance: any validation set holds a fifth of all images, so on
-# average about a fifth of 48, roughly 10, would be shared. Changing the seed is a cheap way to see how much your validation score depends on
-# *which* images happen to be held out; with 48 validation images, one image is 2 points of
-# accuracy.
+# average about a fifth of 48, roughly 10, would be shared. Changing the seed is a cheap
+# way to see how much your validation score depends on *which* images happen to be held
+# out; with 48 validation images, one image is 2 points of accuracy.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Writing the split to disk: `leafdl.data.split_dataset`
@@ -250,13 +266,19 @@ print(f"seed 7 shares {shared} of its {len(valid_other)} validation images with 
 from leafdl.data import split_dataset
 
 out_dir = Path("../data/02-split")
-summary = split_dataset(leaves, out_dir, valid_fraction=0.2, seed=42)
+summary = split_dataset(photos, out_dir, valid_fraction=0.2, seed=42)
 print(summary)
+assert set(summary.train_counts.values()) == {48} and set(summary.valid_counts.values()) == {12}
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Stratified, so exactly 48 training and 12 validation photos of every class, where the
+# document's plain shuffle gave 11 to 13. `apple_data()` makes this same split with this
+# same function, in `data/apple-split`: the later notebooks train on it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # Here is what it wrote, as a folder tree:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} jupyter={"source_hidden": true}
 def print_tree(folder: Path) -> None:
     """The folders under ``folder``, two levels deep, with how many files each holds."""
     print(f"{folder.name}/")
@@ -275,7 +297,8 @@ def print_tree(folder: Path) -> None:
                   f"({files[0].name} ...)")
 
 
-print_tree(out_dir)
+# %% slideshow={"slide_type": "-"}
+print_tree(out_dir)  # print_tree: the drawing code above, collapsed
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Two details. The class folders are the same in `train/` and `valid/`, so both get the
@@ -292,14 +315,14 @@ print_tree(out_dir)
 # %% slideshow={"slide_type": "-"}
 from leafdl.data import DatasetError
 
-split_dataset(leaves, out_dir)  # our own folder: allowed, same split again
+split_dataset(photos, out_dir)  # our own folder: allowed, same split again
 print("second split into", out_dir.name, "went fine")
 
 foreign = Path("../data/02-my-notes")
 foreign.mkdir(parents=True, exist_ok=True)
 (foreign / "notes.txt").write_text("my own file, not made by leafdl\n")
 try:
-    split_dataset(leaves, foreign)
+    split_dataset(photos, foreign)
 except DatasetError as error:
     print("DatasetError:", error)
 print("my file is still there:", (foreign / "notes.txt").exists())
@@ -310,21 +333,25 @@ import shutil
 shutil.rmtree(foreign)  # tidy up the folder this notebook made for the demonstration
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# From the command line the same split is `leafdl data split data/demo-leaves
-# data/demo-split`, and `leafdl train` does it for you inside its run folder.
+# From the command line the same split is `leafdl data split data/apple-photos
+# data/apple-split` (what `apple_data()` made for the later notebooks), and `leafdl
+# train` does it for you inside its run folder.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - `train_test_split(imgs, test_size=0.2, random_state=42)` shuffles the list of images
-#   with a fixed seed and holds out 20% (rounded up) for validation.
-# - We split because a model's score on its own training data hides overfitting: the
-#   training error keeps falling while the validation error turns back up.
-# - `stratify=labels` keeps every class's share the same in both sets; without it a small
-#   class can vanish from validation. `leafdl` always stratifies (`split_files`).
-# - The same `random_state` gives the same split; another seed gives another split.
+# - `train_test_split(imgs, test_size=0.2, random_state=42)` holds out 20% (rounded up),
+#   the same 20% on every run.
+# - We split because a model's score on its own training data hides overfitting.
+# - `stratify=labels` keeps every class's share in both sets: 48 and 12 apple photos of
+#   each class. `leafdl` always stratifies.
 # - `leafdl.data.split_dataset(source, out_dir)` copies the split into `train/` and
-#   `valid/` class folders, and refuses to overwrite folders it did not make.
+#   `valid/`, and never overwrites folders it did not make.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# In more words: the training error keeps falling while the validation error turns back
+# up; without stratification a small class can vanish from validation (`split_files` is
+# the stratified split); another seed gives another split.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

@@ -3,8 +3,12 @@
 #
 # A network cannot read a JPEG file. Between the files and the network there is a
 # pipeline: open each image, vary it at random (augmentation), turn it into a tensor,
-# normalise it, and stack 32 images into one batch. We build it piece by piece.
+# normalise it, and stack 32 images into one batch. We build it piece by piece, on the
+# course's real apple photos.
 #
+# **Time:** about 25 minutes. Follows the document's section **Data Loading Pipeline**.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # **You will learn**
 #
 # - `transforms.Compose`: a chain of image operations, applied in order;
@@ -14,9 +18,8 @@
 # - `DataLoader`: batches `(32, 3, H, W)`, iterations per epoch, `num_workers`;
 # - what happens when a file is broken.
 #
-# **Time:** about 15 minutes to read and run. Follows the document's section **Data
-# Loading Pipeline** (*Transforms*, *Data Augmentation*, *Normalization*, *ToTensor*,
-# *ImageFolder*, *DataLoader*).
+# The document's subsections, in its order: *Transforms*, *Data Augmentation*,
+# *Normalization*, *ToTensor*, *ImageFolder*, *DataLoader*.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Images here are 128x128 pixels (`COURSE_IMG_SIZE`), not the document's 224x224: about
@@ -35,11 +38,11 @@ from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
 from leafdl.config import IMAGENET_MEAN, IMAGENET_STD
-from leafdl.course import COURSE_IMG_SIZE, demo_data
+from leafdl.course import COURSE_IMG_SIZE, apple_data
 from leafdl.data import load_rgb, readable_class_name
 
-leaves, split = demo_data()
-leaf_path = leaves / "Cedar_apple_rust" / "rust_0003.jpg"
+photos, split = apple_data()  # the 240 apple photos and their 80/20 split (notebook 02)
+leaf_path = sorted((photos / "Cedar_apple_rust").glob("*.JPG"))[0]
 leaf = load_rgb(leaf_path)
 print(f"{leaf_path.parent.name}/{leaf_path.name}: {leaf.size[0]}x{leaf.size[1]} pixels, mode {leaf.mode}")
 
@@ -212,11 +215,13 @@ for index, channel in enumerate(["red", "green", "blue"]):
 red = as_tensor[0, 0, 0].item()
 print(f"\ntop-left red value: ({red:.4f} - 0.485) / 0.229 = {(red - 0.485) / 0.229:.4f}"
       f"  (Normalize gave {normalized[0, 0, 0]:.4f})")
+assert all(normalized[index].mean() < 0 for index in range(3))  # a dark board: every channel below 0
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Our leaf lies on a pale board, so it is brighter than the average ImageNet photo and its
-# normalised means land above 0. That is fine: what matters is that the network sees its
-# inputs scaled exactly as in its own training.
+# Our leaf lies on a dark grey board, so it is darker than the average ImageNet photo
+# and its normalised means land below 0 in every channel. That is fine: what matters is
+# that the network sees its inputs scaled exactly as in its own training. (Notebook 04
+# measures what the wrong constants cost.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Why normalise?
@@ -440,16 +445,18 @@ shutil.rmtree(broken)  # remove the copy this notebook made
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - `transforms.Compose([...])` chains transforms; random ones (crop, flip, rotation,
-#   colour jitter) give a different version of each image every epoch: augmentation.
-#   Validation images get a transform without randomness (resize, centre crop).
-# - `ToTensor`: `(H, W, C)` in `[0, 255]` → `(C, H, W)` in `[0, 1]`. `Normalize`:
-#   $(x - \mu) / \sigma$ per channel, with the pretrained network's constants.
+# - `transforms.Compose([...])` chains transforms; random ones give each image a new
+#   version every epoch (augmentation); validation images get none.
+# - `ToTensor`: `(H, W, C)` in `[0, 255]` → `(C, H, W)` in `[0, 1]`; `Normalize`:
+#   $(x - \mu) / \sigma$ with the network's constants.
 # - `ImageFolder` numbers the class folders in sorted order (`class_to_idx`).
-# - `DataLoader(dataset, batch_size=32, shuffle=True)` gives batches `(32, 3, H, W)`;
-#   an epoch is $\lceil N/32 \rceil$ iterations, and the last batch may be smaller.
-# - In notebooks use `num_workers=0`. `leafdl.data.build_dataloaders` builds the whole
-#   pipeline, and `image_folder` reports broken files before training.
+# - `DataLoader` gives batches `(32, 3, H, W)`; an epoch is $\lceil N/32 \rceil$ of them.
+# - `leafdl.data.build_dataloaders` builds the whole pipeline.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Also: validation's transform is resize and centre crop; the last batch may be smaller,
+# so averages weight each batch by its size; in notebooks use `num_workers=0`;
+# `leafdl.data.image_folder` reports broken files before training.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
