@@ -29,35 +29,26 @@ Example:
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
 
-import leafdl
-
 from leafdl.config import ARCHITECTURES
-from leafdl.errors import LeafdlError
+from leafdl.errors import CheckpointError
 from leafdl.files import atomic_write, atomic_write_json, remove_stale_temporaries
 
-if TYPE_CHECKING:   # for type hints only: the engine imports this module
-    from leafdl.config import TrainConfig
-    from leafdl.engine import History
-    from leafdl.precision import Precision
+from leafdl.models import build_model
+from leafdl.weights import safe_torch_load
 
 MODEL_FILE = "model.pth"
 METADATA_FILE = "metadata.json"
 TRAINING_STATE_FILE = "last.ckpt"
-
-
-class CheckpointError(LeafdlError, RuntimeError):
-    """A checkpoint that cannot be used; the message says why and what to do."""
 
 
 # ---------------------------------------------------------------------------
@@ -80,19 +71,7 @@ def remove_stale_run_temporaries(run_dir: str | Path) -> list[Path]:
 # ---------------------------------------------------------------------------
 
 
-def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
-    """``torch.load(path, weights_only=True)`` with a clear error for broken files."""
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"No checkpoint at {path}. Train first (leafdl train DATA_DIR --out {path.parent}).")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as error:
-        first_sentence = str(error).split(". ")[0].splitlines()[0][:200]
-        raise CheckpointError(
-            f"{path} is truncated, corrupt or not a PyTorch checkpoint ({type(error).__name__}: "
-            f"{first_sentence}). Delete it and train again, or copy it again "
-            "if it came from another machine.") from error
+# safe_torch_load lives in leafdl.weights, which reads pretrained weights with it too.
 
 
 # ---------------------------------------------------------------------------
@@ -188,8 +167,6 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> tuple
     Reads ``metadata.json`` to build the same architecture with the same number of
     classes, then loads ``model.pth`` safely into it.
     """
-    from leafdl.models import build_model  # here: models imports weights, which imports this module
-
     metadata = read_metadata(run_dir)
     model, _ = build_model(len(metadata["classes"]), arch=metadata["arch"], pretrained=False,
                            freeze=False, img_size=metadata["input"]["size"], verbose=False)
@@ -284,33 +261,6 @@ def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str, c
             "would change. Resume with the same torchrun --nnodes and --nproc-per-node, or start a new run "
             "in another --out folder.")
     return state
-
-
-def build_metadata(model: nn.Module, classes: list[str], config: TrainConfig, history: History,
-                   precision: Precision | None = None, world_size: int = 1) -> dict:
-    """The ``metadata.json`` of a run: everything needed to use and judge the model.
-
-    Its ``precision`` is what the first, frozen-features epochs ran in (``"bf16"``,
-    ``"fp32"`` or ``"cuda-amp"``); fine-tuning epochs run in float32 on a CPU.
-    """
-    spec = getattr(model, "input_spec", None)
-    return {
-        "arch": getattr(model, "arch", type(model).__name__),
-        "classes": list(classes),
-        "input": spec.to_dict() if spec is not None else {"size": config.img_size},
-        "hyperparameters": config.to_dict(),
-        # What the first (frozen-features) epochs ran in; history["precision"] has every epoch's.
-        "precision": history.precision[0] if history.precision else (precision.name if precision else "fp32"),
-        "best_epoch": history.best_epoch,
-        "best_valid_acc": history.best_valid_acc,
-        "best_train_acc": history.train_acc[history.best_epoch - 1] if history.best_epoch else None,
-        "epochs_trained": history.epochs,
-        "stopped_early": history.stopped_early,
-        "world_size": world_size,                                  # processes that trained together
-        "global_batch_size": config.batch_size * world_size,       # images per optimizer step
-        "history": history.to_dict(),
-        "versions": {"leafdl": leafdl.__version__, "torch": torch.__version__},
-    }
 
 
 # ---------------------------------------------------------------------------

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from leafdl import __version__
-from leafdl.config import ARCH_CHOICES, PRECISIONS, TrainConfig
+from leafdl.config import PRECISIONS, TrainConfig
 from leafdl.errors import LeafdlError
 
 DEFAULTS = TrainConfig()
@@ -88,35 +89,35 @@ def _add_data_commands(commands) -> None:
 
 
 def _add_train_command(commands) -> None:
+    """``leafdl train``: one option per :class:`TrainConfig` field (:func:`leafdl.config.options`), then the run's own."""
     train = commands.add_parser("train", help="train a classifier on a folder of class folders",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train.add_argument("data_dir", type=Path, help="class folders, or a folder with train/ and valid/")
     train.add_argument("--out", type=Path, default=Path("runs/latest"), help="run folder to write")
-    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
-    train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    train.add_argument("--lr", type=float, default=DEFAULTS.lr)
-    train.add_argument("--patience", type=int, default=DEFAULTS.max_patience, help="early-stopping patience")
-    train.add_argument("--valid", type=float, default=DEFAULTS.valid_split, help="validation share when splitting")
-    train.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    train.add_argument("--arch", default=DEFAULTS.arch, choices=ARCH_CHOICES)
-    train.add_argument("--img-size", type=int, default=DEFAULTS.img_size)
-    train.add_argument("--crop-scale-min", type=float, default=DEFAULTS.crop_scale_min,
-                       help="smallest share of a photo's area a training crop keeps (0.35 for field photos)")
-    train.add_argument("--no-pretrained", action="store_true", help="start from random weights (to compare)")
-    train.add_argument("--unfreeze", type=int, default=DEFAULTS.unfreeze,
-                       help="fine-tune: unfreeze the last N backbone blocks after the frozen stage")
-    train.add_argument("--finetune-epochs", type=int, default=DEFAULTS.finetune_epochs,
-                       help="fine-tune: epochs with the last N blocks unfrozen")
-    train.add_argument("--backbone-lr", type=float, default=DEFAULTS.backbone_lr,
-                       help="fine-tune: learning rate of the unfrozen blocks")
+    for setting in fields(TrainConfig):
+        _add_setting(train, setting)
     train.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    train.add_argument("--precision", default="auto", choices=PRECISIONS,
-                       help="auto: frozen features in bf16 on CPUs that compute it natively, else fp32")
-    train.add_argument("--workers", type=whole_number(0), default=None, help="DataLoader worker processes (default: per OS)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.ckpt")
     train.add_argument("--skip-bad-images", action="store_true", help="leave unreadable images out instead of stopping")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(handler=_train)
+
+
+# How a setting's text becomes its value, by the field's type; TrainConfig checks the value itself.
+_SETTING_TYPES = {"int": int, "float": float, "str": str, "int | None": whole_number(0)}
+
+
+def _add_setting(parser: argparse.ArgumentParser, setting) -> None:
+    """The option of one TrainConfig field, with the field's name as its ``dest``."""
+    option = setting.metadata["option"]
+    if setting.type == "bool":   # a switch that turns the default off (--no-pretrained)
+        parser.add_argument(option.flag, dest=setting.name, action="store_const", const=not setting.default,
+                            default=setting.default, help=f"{option.help} ({setting.name} %(const)s; else %(default)s)")
+        return
+    default = setting.default if option.command_line_default is None else option.command_line_default
+    parser.add_argument(option.flag, dest=setting.name, type=_SETTING_TYPES[setting.type], default=default,
+                        choices=option.choices or None, help=option.help,
+                        metavar=None if option.choices else option.flag.lstrip("-").upper().replace("-", "_"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,13 +205,7 @@ def _weights_status(args) -> int:
 
 def train_config_from(args) -> TrainConfig:
     """The :class:`TrainConfig` a ``leafdl train`` command line asks for; checked as it is built."""
-    return TrainConfig(
-        img_size=args.img_size, batch_size=args.batch_size, epochs=args.epochs, valid_split=args.valid,
-        lr=args.lr, max_patience=args.patience, seed=args.seed, arch=args.arch,
-        pretrained=not args.no_pretrained, num_workers=args.workers, unfreeze=args.unfreeze,
-        finetune_epochs=args.finetune_epochs, backbone_lr=args.backbone_lr, crop_scale_min=args.crop_scale_min,
-        precision=args.precision,
-    )
+    return TrainConfig(**{setting.name: getattr(args, setting.name) for setting in fields(TrainConfig)})
 
 
 def _train(args) -> int:

@@ -639,7 +639,7 @@ def build_dataloaders(
     # to keep it decoded for every epoch.
     loading, decoded = "Images are read from disk every epoch.", None
     if in_memory:
-        fits, loading = memory_plan(train_scan, valid_scan, spec.size)
+        fits, loading = memory_plan(train_scan.images, valid_scan.images, spec.size)
         decoded = {} if fits else None
     for scan in (train_scan, valid_scan):
         check_scanned_images(scan, skip_bad=skip_bad, keep=decoded)
