@@ -338,6 +338,16 @@ class _Run:
     log: Callable[[str], None]
     criterion: nn.Module = field(default_factory=nn.CrossEntropyLoss)
 
+    @classmethod
+    def set_up(cls, model: nn.Module, loaders: DataLoaders, config: TrainConfig, *, device: torch.device,
+               run_dir: str | Path | None, progress: bool, log: Callable[[str], None]) -> "_Run":
+        """The run's settings, checked against the model, and what this process does (under torchrun)."""
+        check_config_for_model(config, model)
+        return cls(model=model, loaders=loaders, config=config, device=device,
+                   precision=choose_precision(config.precision, device), stages=training_stages(config),
+                   run_dir=Path(run_dir) if run_dir is not None and distributed.is_main() else None,
+                   progress=progress and distributed.is_main(), log=distributed.main_only(log))
+
     @property
     def total_epochs(self) -> int:
         return sum(stage.epochs for stage in self.stages)
@@ -381,13 +391,9 @@ def fit(
     ``DistributedDataParallel`` for each stage, the metrics are summed over all
     processes, and only rank 0 logs and writes ``run_dir``.
     """
-    config = config or TrainConfig()
     device = device or pick_device()
-    check_config_for_model(config, model)
-    run = _Run(model=model, loaders=loaders, config=config, device=device,
-               precision=choose_precision(config.precision, device), stages=training_stages(config),
-               run_dir=Path(run_dir) if run_dir is not None and distributed.is_main() else None,
-               progress=progress and distributed.is_main(), log=distributed.main_only(log))
+    run = _Run.set_up(model, loaders, config or TrainConfig(), device=device, run_dir=run_dir, progress=progress,
+                      log=log)
     _ready_for_device(model, device, tune_allocator)
     if run_dir is not None:
         checkpoint.remove_stale_run_temporaries(run_dir)   # left by a run killed mid-write
@@ -403,7 +409,7 @@ def fit(
             for stage_epoch in range(continuing.stage_epoch if continuing else 0, current.stage.epochs):
                 if current.stopper.should_stop:
                     break
-                best_state = _epoch(run, history, current, stage_epoch, best_state)
+                best_state = _epoch(run, history, current, stage_epoch=stage_epoch, best_state=best_state)
                 if on_epoch_end is not None:
                     on_epoch_end(history.epochs - 1, history)
     except KeyboardInterrupt:
@@ -491,7 +497,7 @@ def _start_stage(run: _Run, index: int, continuing: checkpoint.TrainingState | N
                        computation=computation, is_last=index == len(run.stages) - 1)
 
 
-def _epoch(run: _Run, history: History, current: _StageState, stage_epoch: int, best_state: dict) -> dict:
+def _epoch(run: _Run, history: History, current: _StageState, *, stage_epoch: int, best_state: dict) -> dict:
     """One epoch of the document's loop; returns the best weights so far.
 
     Train and validate, step the scheduler on the validation accuracy, record the epoch,
