@@ -7,7 +7,7 @@
     leafdl weights download                                   fetch MobileNetV2's ImageNet weights
     leafdl train DATA_DIR --out RUN_DIR [--epochs 10 ...]     train, save, plot
     leafdl predict RUN_DIR IMAGE...                           classify new photos
-    leafdl export RUN_DIR                                     zip model, metadata and plots
+    leafdl export RUN_DIR [--overwrite]                       zip model, metadata and plots
 
 Every hyperparameter of the document's summary table is an option with the document's
 default; ``leafdl train --help`` lists them.
@@ -62,13 +62,21 @@ def positive_number(text: str) -> float:
     return value
 
 
+def seed_number(text: str) -> int:
+    """An argparse ``type`` for a random seed: numpy and scikit-learn take 0 to 2**32 - 1."""
+    value = whole_number(0)(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32 (4294967296), got {value}")
+    return value
+
+
 def _add_data_commands(commands) -> None:
     data = commands.add_parser("data", help="make or split a dataset").add_subparsers(dest="data_command", required=True)
 
     demo = data.add_parser("demo", help="draw the synthetic demo leaf dataset (no download)")
     demo.add_argument("out_dir", type=Path)
     demo.add_argument("--per-class", type=whole_number(1), default=100, help="images per class (default: 100)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed; same seed, same files (default: 0)")
+    demo.add_argument("--seed", type=seed_number, default=0, help="random seed; same seed, same files (default: 0)")
     demo.set_defaults(handler=_demo)
 
     apples = data.add_parser("apples", help="copy out the shipped apple photos (240 real PlantVillage photos)")
@@ -83,7 +91,7 @@ def _add_data_commands(commands) -> None:
     split.add_argument("source", type=Path)
     split.add_argument("out_dir", type=Path)
     split.add_argument("--valid", type=float, default=DEFAULTS.valid_split, help="validation share (default: 0.2)")
-    split.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random_state (default: 42)")
+    split.add_argument("--seed", type=seed_number, default=DEFAULTS.seed, help="random_state (default: 42)")
     split.add_argument("--skip-bad-images", action="store_true", help="leave unreadable images out instead of stopping")
     split.set_defaults(handler=_split)
 
@@ -145,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="zip a run's model, metadata and plots")
     export.add_argument("run_dir", type=Path)
+    export.add_argument("--overwrite", action="store_true", help="replace an existing zip of that name")
     export.set_defaults(handler=_export)
     return parser
 
@@ -162,16 +171,24 @@ def _demo(args) -> int:
 
 
 def _apples(args) -> int:
-    from leafdl.photo_sets import APPLE_PHOTOS, copy_photo_set
+    from leafdl.photo_sets import APPLE_PHOTOS
 
-    print(f"Copied {APPLE_PHOTOS.description} to {copy_photo_set(APPLE_PHOTOS, args.out_dir)}")
-    return 0
+    return _copy_photos(APPLE_PHOTOS, args.out_dir)
 
 
 def _field(args) -> int:
-    from leafdl.photo_sets import FIELD_PHOTOS, copy_photo_set
+    from leafdl.photo_sets import FIELD_PHOTOS
 
-    print(f"Copied {FIELD_PHOTOS.description} to {copy_photo_set(FIELD_PHOTOS, args.out_dir)}")
+    return _copy_photos(FIELD_PHOTOS, args.out_dir)
+
+
+def _copy_photos(photo_set, out_dir: Path) -> int:
+    from leafdl.photo_sets import copy_photo_set, is_intact_copy
+
+    if is_intact_copy(photo_set, out_dir):
+        print(f"{out_dir} already holds an intact copy of the {photo_set.description}; nothing was copied.")
+        return 0
+    print(f"Copied {photo_set.description} to {copy_photo_set(photo_set, out_dir)}")
     return 0
 
 
@@ -210,17 +227,18 @@ def train_config_from(args) -> TrainConfig:
 
 def _train(args) -> int:
     config = train_config_from(args)   # every option checked before anything is read or written
-    if args.out.exists() and not args.out.is_dir():
-        raise LeafdlError(f"--out {args.out} is a file; give a folder for the run (new, or an earlier run "
-                          "to continue with --resume).")
+    from leafdl.run_folder import check_run_folder
+
+    check_run_folder(args.out, args.resume)   # at once, before torch loads; again under the run's lock
     from leafdl.pipeline import train_from_folder
 
     try:
         train_from_folder(args.data_dir, args.out, config, device=args.device, resume=args.resume,
                           skip_bad=args.skip_bad_images, progress=not args.quiet)
     except KeyboardInterrupt:
-        print(f"\nleafdl train: interrupted. {args.out} keeps the best model so far and last.ckpt; "
-              "to finish, run the same command again with --resume.", file=sys.stderr)
+        from leafdl.run_folder import interrupted_note
+
+        print(f"\nleafdl train: interrupted. {interrupted_note(args.out)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
@@ -238,9 +256,9 @@ def _predict(args) -> int:
             print(f"leafdl predict: error: {error}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{image}:")
+        print(f"{printable(str(image))}:")
         for name, probability in ranked:
-            print(f"  {probability:6.1%}  {readable_class_name(name)}")
+            print(f"  {probability:6.1%}  {printable(readable_class_name(name))}")
     if failed:
         print(f"leafdl predict: {failed} of {len(args.images)} image(s) could not be classified (named above).",
               file=sys.stderr)
@@ -248,10 +266,16 @@ def _predict(args) -> int:
     return 0
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``), so a class name in a
+    metadata file cannot move the cursor or recolour the terminal to fake an output."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def _export(args) -> int:
     from leafdl.checkpoint import export_run
 
-    print(f"Wrote {export_run(args.run_dir)}")
+    print(f"Wrote {export_run(args.run_dir, overwrite=args.overwrite)}")
     return 0
 
 

@@ -30,6 +30,7 @@ import ctypes
 import os
 import signal
 import sys
+import time
 from dataclasses import replace
 from typing import Callable, Iterator, TypeVar
 
@@ -136,12 +137,14 @@ class MainProcessStopped(LeafdlError):
     """Rank 0 stopped on a user error (it printed it); the other processes stop with it."""
 
 
-def main_first(step: Callable[[], T]) -> T | None:
+def main_first(step: Callable[[], T], wait_s: float = 60) -> T | None:
     """Rank 0 runs ``step()`` while the others wait; returns its result there, ``None`` elsewhere.
 
     If ``step`` raises a :class:`~leafdl.errors.LeafdlError` on rank 0, every process
-    stops: rank 0 with that error (printed once), the others with a one-line
-    :class:`MainProcessStopped`, not with a traceback from a broken connection.
+    stops: rank 0 with that error (printed once), the others quietly, when torchrun ends
+    them on seeing rank 0 fail (so its summary names rank 0 as the root cause), or after
+    ``wait_s`` with a one-line :class:`MainProcessStopped`; never with a traceback from a
+    broken connection.
     """
     result, failure = None, None
     if is_main():
@@ -153,7 +156,8 @@ def main_first(step: Callable[[], T]) -> T | None:
         verdict = [None if failure is None else str(failure)]
         dist.broadcast_object_list(verdict, src=0)
         if verdict[0] is not None and not is_main():
-            raise MainProcessStopped(f"process {rank()} stops because rank 0 stopped (its error is above).")
+            time.sleep(wait_s)   # torchrun stops this process first, once rank 0 has exited
+            raise MainProcessStopped(f"process {rank()} stops because rank 0 stopped: {verdict[0]}")
     if failure is not None:
         raise failure
     return result

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -25,7 +26,7 @@ from typing import Callable
 import matplotlib.pyplot as plt
 import torch
 
-from leafdl import distributed, plots
+from leafdl import distributed, plots, run_folder
 from leafdl.config import TrainConfig, check_for_backbone
 from leafdl.data import DataLoaders, DatasetError, build_dataloaders, is_split_folder, scan_class_folders, split_dataset
 from leafdl.device import describe_device, pick_device, tune_cpu_allocator
@@ -85,9 +86,7 @@ def shared_split(data_dir: str | Path, run_dir: Path, *, config: TrainConfig, sk
     The other processes then use the folder rank 0 made. On several machines, that
     folder (the run folder, or a folder split beforehand) must be shared or copied.
     """
-    if distributed.is_main():
-        split_dir = prepare_data(data_dir, run_dir, config, skip_bad=skip_bad, log=log)
-    distributed.barrier()
+    split_dir = distributed.main_first(lambda: prepare_data(data_dir, run_dir, config, skip_bad=skip_bad, log=log))
     if distributed.is_main():
         return split_dir
     split_dir = Path(data_dir) if is_split_folder(data_dir) else run_dir / SPLIT_SUBFOLDER
@@ -128,9 +127,12 @@ def train_from_folder(
     check_for_backbone(config, arch)                          # --unfreeze against this backbone's blocks
     joined = distributed.init_from_torchrun(device)
     try:
-        return _train(data_dir=data_dir, run_dir=Path(run_dir), config=config, arch=arch, device=device,
-                      precision=precision, resume=resume, skip_bad=skip_bad, progress=progress,
-                      log=distributed.main_only(log))
+        with ExitStack() as run_folder_held:   # rank 0 checks, locks and marks --out (leafdl.run_folder)
+            distributed.main_first(lambda: run_folder_held.enter_context(
+                run_folder.claimed(run_dir, data_dir, resume, distributed.main_only(log))))
+            return _train(data_dir=data_dir, run_dir=Path(run_dir), config=config, arch=arch, device=device,
+                          precision=precision, resume=resume, skip_bad=skip_bad, progress=progress,
+                          log=distributed.main_only(log))
     finally:
         if joined:
             distributed.destroy()

@@ -113,8 +113,8 @@ def test_a_killed_two_process_run_resumes_exactly(two_process_run, tmp_path):
     options = [str(two_process_run[0] / "two" / "split"), "--batch-size", "8", *TRAIN_OPTIONS]
 
     # The same run, stopped once epoch 1 is saved. SIGTERM is what a job scheduler or
-    # Ctrl-C sends: torchrun passes it on and its workers die mid-epoch. (A SIGKILL would
-    # stop torchrun alone; its workers run in their own sessions and would go on.)
+    # Ctrl-C sends: torchrun passes it on and its workers die mid-epoch. (A SIGKILL stops
+    # torchrun alone; leafdl's workers then get a SIGTERM from Linux: distributed.die_with_launcher.)
     command = two_processes(free_port()) + options + ["--out", "killed"]
     checkpoint = workdir / "killed" / "last.ckpt"
     launch = subprocess.Popen(command, cwd=workdir, env=environment(), stdout=subprocess.DEVNULL,
