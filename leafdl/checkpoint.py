@@ -29,35 +29,32 @@ Example:
 from __future__ import annotations
 
 import json
-import pickle
+import math
+import os
 import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
 
-import leafdl
-
-from leafdl.config import ARCHITECTURES
-from leafdl.errors import LeafdlError
+from leafdl.config import ARCHITECTURES, MIN_IMG_SIZE, OPTION_NAMES
+from leafdl.data import MAX_IMG_SIZE
+from leafdl.errors import CheckpointError
 from leafdl.files import atomic_write, atomic_write_json, remove_stale_temporaries
 
-if TYPE_CHECKING:   # for type hints only: the engine imports this module
-    from leafdl.config import TrainConfig
-    from leafdl.engine import History
-    from leafdl.precision import Precision
+from leafdl.models import build_model
+from leafdl.weights import safe_torch_load
 
 MODEL_FILE = "model.pth"
 METADATA_FILE = "metadata.json"
 TRAINING_STATE_FILE = "last.ckpt"
-
-
-class CheckpointError(LeafdlError, RuntimeError):
-    """A checkpoint that cannot be used; the message says why and what to do."""
+# What a run folder holds for sharing: what `leafdl export` zips, and nothing else.
+EXPORTED_FILES = (MODEL_FILE, METADATA_FILE, "metrics.png", "confusion_matrix.png", "report.txt")
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic")   # the resizing filters torchvision knows by name
 
 
 # ---------------------------------------------------------------------------
@@ -80,19 +77,7 @@ def remove_stale_run_temporaries(run_dir: str | Path) -> list[Path]:
 # ---------------------------------------------------------------------------
 
 
-def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
-    """``torch.load(path, weights_only=True)`` with a clear error for broken files."""
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"No checkpoint at {path}. Train first (leafdl train DATA_DIR --out {path.parent}).")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as error:
-        first_sentence = str(error).split(". ")[0].splitlines()[0][:200]
-        raise CheckpointError(
-            f"{path} is truncated, corrupt or not a PyTorch checkpoint ({type(error).__name__}: "
-            f"{first_sentence}). Delete it and train again, or copy it again "
-            "if it came from another machine.") from error
+# safe_torch_load lives in leafdl.weights, which reads pretrained weights with it too.
 
 
 # ---------------------------------------------------------------------------
@@ -152,15 +137,30 @@ def _metadata_problem(metadata: Any) -> str | None:
         return '"classes" must be a list of at least two class names'
     if metadata.get("arch") not in ARCHITECTURES:
         return f'"arch" must name one of the architectures {", ".join(ARCHITECTURES)}'
-    spec = metadata.get("input")
-    if not isinstance(spec, dict) or not isinstance(spec.get("size"), int):
+    return _input_problem(metadata.get("input"))
+
+
+def _input_problem(spec: Any) -> str | None:
+    """What makes the ``"input"`` of a metadata file unusable, in words, or ``None``."""
+    if not isinstance(spec, dict) or not _is_number(spec.get("size"), whole=True):
         return '"input" must hold the image "size" in pixels'
+    if not MIN_IMG_SIZE <= spec["size"] <= MAX_IMG_SIZE:
+        return f'"input"."size" must be from {MIN_IMG_SIZE} to {MAX_IMG_SIZE} pixels, not {spec["size"]}'
     for key in ("mean", "std"):
         values = spec.get(key)
         if values is not None and not (isinstance(values, list) and len(values) == 3
-                                       and all(isinstance(v, (int, float)) for v in values)):
+                                       and all(_is_number(v) for v in values)):
             return f'"input"."{key}" must be three numbers, one per colour channel'
+    if spec.get("std") is not None and not all(v > 0 for v in spec["std"]):
+        return '"input"."std" must be three numbers above 0 (images are divided by them)'
+    if spec.get("interpolation", "bilinear") not in INTERPOLATIONS:
+        return f'"input"."interpolation" must be one of {", ".join(INTERPOLATIONS)}'
     return None
+
+
+def _is_number(value: Any, whole: bool = False) -> bool:
+    kinds = (int,) if whole else (int, float)
+    return isinstance(value, kinds) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def load_weights(model: nn.Module, state_dict: dict, *, source: str = "checkpoint") -> None:
@@ -188,8 +188,6 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> tuple
     Reads ``metadata.json`` to build the same architecture with the same number of
     classes, then loads ``model.pth`` safely into it.
     """
-    from leafdl.models import build_model  # here: models imports weights, which imports this module
-
     metadata = read_metadata(run_dir)
     model, _ = build_model(len(metadata["classes"]), arch=metadata["arch"], pretrained=False,
                            freeze=False, img_size=metadata["input"]["size"], verbose=False)
@@ -235,18 +233,24 @@ class TrainingState:
         return path
 
 
-# Settings that must not change when a run resumes: they shape the data, the model or the
-# optimizer, so a run resumed with other values would be neither the old run nor a new one.
-# The number of epochs, the patience and the worker count may change (to train longer, say).
+# Every TrainConfig setting is in exactly one of these lists, so none is silently ignored
+# on --resume (a test checks it). Fixed settings shape the data, the model or the
+# optimizer: a run resumed with other values would be neither the old run nor a new one,
+# so a change is refused.
 SETTINGS_FIXED_ON_RESUME = ("img_size", "batch_size", "lr", "seed", "valid_split", "pretrained",
                             "scheduler_factor", "scheduler_patience", "crop_scale_min", "unfreeze",
-                            "backbone_lr")
+                            "backbone_lr", "arch")
+# Settings a resumed run honours: more epochs train longer, a new patience counts from the
+# epochs already without improvement; workers and precision only change how fast it runs.
+# A finished run has nothing left to train, so there a change of the first three is refused.
+SETTINGS_OF_THE_REST_OF_A_RUN = ("epochs", "finetune_epochs", "max_patience")
+SETTINGS_OF_SPEED_ONLY = ("num_workers", "precision")
 
 
-def changed_settings(saved: dict, current: dict) -> list[str]:
-    """The settings in ``SETTINGS_FIXED_ON_RESUME`` whose values differ, as ``name: old -> new``."""
-    return [f"{name}: {saved[name]} -> {current.get(name)}" for name in SETTINGS_FIXED_ON_RESUME
-            if name in saved and saved[name] != current.get(name)]
+def changed_settings(saved: dict, current: dict, names: tuple[str, ...] = SETTINGS_FIXED_ON_RESUME) -> list[str]:
+    """The settings among ``names`` whose values differ, as ``name (--option): old -> new``."""
+    return [f"{name}{f' ({OPTION_NAMES[name]})' if name in OPTION_NAMES else ''}: {saved[name]} -> {current.get(name)}"
+            for name in names if name in saved and saved[name] != current.get(name)]
 
 
 def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str, config: dict | None = None,
@@ -273,11 +277,8 @@ def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str, c
         raise CheckpointError(
             f"{path} was trained with architecture {state.arch!r}, not {arch!r}. "
             f"Resume with --arch {state.arch}, or start a new run in another --out folder.")
-    changed = changed_settings(state.config, config) if config is not None else []
-    if changed:
-        raise CheckpointError(
-            f"{path} was trained with other settings ({'; '.join(changed)}). Resume with the options "
-            "the run was started with, or start a new run in another --out folder.")
+    if config is not None:
+        _check_resumed_settings(path, state, config)
     if state.world_size != world_size:
         raise CheckpointError(
             f"{run_dir} was trained by {state.world_size} process(es), not {world_size}: the global batch "
@@ -286,31 +287,37 @@ def load_training_state(run_dir: str | Path, *, classes: list[str], arch: str, c
     return state
 
 
-def build_metadata(model: nn.Module, classes: list[str], config: TrainConfig, history: History,
-                   precision: Precision | None = None, world_size: int = 1) -> dict:
-    """The ``metadata.json`` of a run: everything needed to use and judge the model.
+def _check_resumed_settings(path: Path, state: TrainingState, config: dict) -> None:
+    """Refuse settings a resume cannot honour; take over the new early-stopping patience."""
+    changed = changed_settings(state.config, config)
+    if changed:
+        raise CheckpointError(
+            f"{path} was trained with other settings ({'; '.join(changed)}). Resume with the options "
+            "the run was started with, or start a new run in another --out folder.")
+    extended = changed_settings(state.config, config, SETTINGS_OF_THE_REST_OF_A_RUN) if state.finished else []
+    if extended:
+        raise CheckpointError(
+            f"{path} is a finished run ({'; '.join(extended)}): a run that has ended cannot train on. "
+            "Resume with its own options to redo its evaluation, or start a new run in another --out folder.")
+    if "max_patience" in config:
+        state.early_stopping = {**state.early_stopping, "patience": config["max_patience"]}
 
-    Its ``precision`` is what the first, frozen-features epochs ran in (``"bf16"``,
-    ``"fp32"`` or ``"cuda-amp"``); fine-tuning epochs run in float32 on a CPU.
+
+def restore_model_file(run_dir: str | Path) -> bool:
+    """Write ``model.pth`` again from the best weights in ``last.ckpt`` if it is missing.
+
+    Returns True if it was rebuilt. A resumed run only saves ``model.pth`` when an epoch
+    improves, so without this a deleted model would stay deleted.
     """
-    spec = getattr(model, "input_spec", None)
-    return {
-        "arch": getattr(model, "arch", type(model).__name__),
-        "classes": list(classes),
-        "input": spec.to_dict() if spec is not None else {"size": config.img_size},
-        "hyperparameters": config.to_dict(),
-        # What the first (frozen-features) epochs ran in; history["precision"] has every epoch's.
-        "precision": history.precision[0] if history.precision else (precision.name if precision else "fp32"),
-        "best_epoch": history.best_epoch,
-        "best_valid_acc": history.best_valid_acc,
-        "best_train_acc": history.train_acc[history.best_epoch - 1] if history.best_epoch else None,
-        "epochs_trained": history.epochs,
-        "stopped_early": history.stopped_early,
-        "world_size": world_size,                                  # processes that trained together
-        "global_batch_size": config.batch_size * world_size,       # images per optimizer step
-        "history": history.to_dict(),
-        "versions": {"leafdl": leafdl.__version__, "torch": torch.__version__},
-    }
+    run_dir = Path(run_dir)
+    if (run_dir / MODEL_FILE).exists() or not (run_dir / TRAINING_STATE_FILE).is_file():
+        return False
+    saved = safe_torch_load(run_dir / TRAINING_STATE_FILE)
+    if not isinstance(saved, dict) or not isinstance(saved.get("best_model"), dict):
+        raise CheckpointError(f"{run_dir / TRAINING_STATE_FILE} is not a leafdl training checkpoint. "
+                              "Start a new run in another --out folder.")
+    atomic_torch_save(saved["best_model"], run_dir / MODEL_FILE)
+    return True
 
 
 # ---------------------------------------------------------------------------
@@ -318,19 +325,59 @@ def build_metadata(model: nn.Module, classes: list[str], config: TrainConfig, hi
 # ---------------------------------------------------------------------------
 
 
-def export_run(run_dir: str | Path, archive_base: str | Path | None = None) -> Path:
+def export_run(run_dir: str | Path, archive: str | Path | None = None, overwrite: bool = False) -> Path:
     """Zip the model, metadata and plots of a run with ``shutil.make_archive``.
 
-    The resumable ``last.ckpt`` stays out: it is only useful for more training.
-    Returns the path of the ``.zip`` file (``<run_dir>.zip`` by default).
+    Only the run's own files go in (``EXPORTED_FILES``: not the resumable ``last.ckpt``,
+    not the split, not anything else you put in the folder), under the run's folder
+    name. The zip is written beside its target and renamed into place, so a full disk
+    never leaves half a zip. An existing file is never replaced unless ``overwrite``
+    (``leafdl export --overwrite``); an earlier export of this same run is. Returns the
+    path of the ``.zip`` file (``<run_dir>.zip`` by default).
     """
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).resolve()   # "." becomes the folder's real name
     read_metadata(run_dir)  # refuse folders that are not runs
-    archive_base = Path(archive_base) if archive_base else run_dir.with_name(run_dir.name)
-    with tempfile.TemporaryDirectory() as staging:
-        staged = Path(staging) / run_dir.name
-        staged.mkdir()
-        for path in sorted(run_dir.iterdir()):
-            if path.is_file() and path.name != TRAINING_STATE_FILE and not path.name.startswith("."):
-                shutil.copy2(path, staged / path.name)
-        return Path(shutil.make_archive(str(archive_base), "zip", root_dir=staging, base_dir=run_dir.name))
+    target = Path(archive) if archive else run_dir.with_name(run_dir.name + ".zip")
+    files = _files_to_export(run_dir)
+    if target.exists() and not (overwrite or _is_export_of(target, run_dir.name)):
+        raise CheckpointError(f"{target} already exists. To protect it nothing was written: move it away, "
+                              "or replace it with --overwrite.")
+    atomic_write(target, lambda temporary: _zip(files, run_dir.name, temporary))
+    return target
+
+
+def _files_to_export(run_dir: Path) -> list[Path]:
+    """The run's own files, refusing links (a link could reach any file of the machine)."""
+    files = [run_dir / name for name in EXPORTED_FILES if os.path.lexists(run_dir / name)]
+    links = [path.name for path in files if path.is_symlink() or not path.is_file()]
+    if links:
+        raise CheckpointError(f"{run_dir / links[0]} is a link or a folder, not the run's own file: export only "
+                              "zips what leafdl wrote. Replace it with the real file, then export again.")
+    return files
+
+
+def _is_export_of(archive: Path, name: str) -> bool:
+    """True when ``archive`` is a zip that export_run made of a run called ``name``."""
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            members = [member for member in zipped.namelist() if not member.endswith("/")]
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return bool(members) and all(member in {f"{name}/{file}" for file in EXPORTED_FILES} for member in members)
+
+
+def _zip(files: list[Path], name: str, archive: Path) -> None:
+    """``shutil.make_archive`` of a folder ``name`` holding ``files``, written to ``archive``.
+
+    The folder is gathered beside the archive from hard links (no copy, where the disk
+    allows it), so nothing but the listed files can end up in the zip.
+    """
+    with tempfile.TemporaryDirectory(prefix=f".{archive.name}.", dir=archive.parent) as staging:
+        (Path(staging) / name).mkdir()
+        for path in files:
+            try:
+                os.link(path, Path(staging) / name / path.name)
+            except OSError:   # another disk, or a file system without hard links
+                shutil.copy2(path, Path(staging) / name / path.name)
+        made = shutil.make_archive(str(Path(staging) / "archive"), "zip", root_dir=staging, base_dir=name)
+        os.replace(made, archive)

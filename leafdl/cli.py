@@ -7,7 +7,7 @@
     leafdl weights download                                   fetch MobileNetV2's ImageNet weights
     leafdl train DATA_DIR --out RUN_DIR [--epochs 10 ...]     train, save, plot
     leafdl predict RUN_DIR IMAGE...                           classify new photos
-    leafdl export RUN_DIR                                     zip model, metadata and plots
+    leafdl export RUN_DIR [--overwrite]                       zip model, metadata and plots
 
 Every hyperparameter of the document's summary table is an option with the document's
 default; ``leafdl train --help`` lists them.
@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from leafdl import __version__
-from leafdl.config import ARCH_CHOICES, PRECISIONS, TrainConfig
+from leafdl.config import PRECISIONS, TrainConfig
 from leafdl.errors import LeafdlError
 
 DEFAULTS = TrainConfig()
@@ -61,13 +62,21 @@ def positive_number(text: str) -> float:
     return value
 
 
+def seed_number(text: str) -> int:
+    """An argparse ``type`` for a random seed: numpy and scikit-learn take 0 to 2**32 - 1."""
+    value = whole_number(0)(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32 (4294967296), got {value}")
+    return value
+
+
 def _add_data_commands(commands) -> None:
     data = commands.add_parser("data", help="make or split a dataset").add_subparsers(dest="data_command", required=True)
 
     demo = data.add_parser("demo", help="draw the synthetic demo leaf dataset (no download)")
     demo.add_argument("out_dir", type=Path)
     demo.add_argument("--per-class", type=whole_number(1), default=100, help="images per class (default: 100)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed; same seed, same files (default: 0)")
+    demo.add_argument("--seed", type=seed_number, default=0, help="random seed; same seed, same files (default: 0)")
     demo.set_defaults(handler=_demo)
 
     apples = data.add_parser("apples", help="copy out the shipped apple photos (240 real PlantVillage photos)")
@@ -82,41 +91,41 @@ def _add_data_commands(commands) -> None:
     split.add_argument("source", type=Path)
     split.add_argument("out_dir", type=Path)
     split.add_argument("--valid", type=float, default=DEFAULTS.valid_split, help="validation share (default: 0.2)")
-    split.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random_state (default: 42)")
+    split.add_argument("--seed", type=seed_number, default=DEFAULTS.seed, help="random_state (default: 42)")
     split.add_argument("--skip-bad-images", action="store_true", help="leave unreadable images out instead of stopping")
     split.set_defaults(handler=_split)
 
 
 def _add_train_command(commands) -> None:
+    """``leafdl train``: one option per :class:`TrainConfig` field (:func:`leafdl.config.options`), then the run's own."""
     train = commands.add_parser("train", help="train a classifier on a folder of class folders",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train.add_argument("data_dir", type=Path, help="class folders, or a folder with train/ and valid/")
     train.add_argument("--out", type=Path, default=Path("runs/latest"), help="run folder to write")
-    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
-    train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    train.add_argument("--lr", type=float, default=DEFAULTS.lr)
-    train.add_argument("--patience", type=int, default=DEFAULTS.max_patience, help="early-stopping patience")
-    train.add_argument("--valid", type=float, default=DEFAULTS.valid_split, help="validation share when splitting")
-    train.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    train.add_argument("--arch", default=DEFAULTS.arch, choices=ARCH_CHOICES)
-    train.add_argument("--img-size", type=int, default=DEFAULTS.img_size)
-    train.add_argument("--crop-scale-min", type=float, default=DEFAULTS.crop_scale_min,
-                       help="smallest share of a photo's area a training crop keeps (0.35 for field photos)")
-    train.add_argument("--no-pretrained", action="store_true", help="start from random weights (to compare)")
-    train.add_argument("--unfreeze", type=int, default=DEFAULTS.unfreeze,
-                       help="fine-tune: unfreeze the last N backbone blocks after the frozen stage")
-    train.add_argument("--finetune-epochs", type=int, default=DEFAULTS.finetune_epochs,
-                       help="fine-tune: epochs with the last N blocks unfrozen")
-    train.add_argument("--backbone-lr", type=float, default=DEFAULTS.backbone_lr,
-                       help="fine-tune: learning rate of the unfrozen blocks")
+    for setting in fields(TrainConfig):
+        _add_setting(train, setting)
     train.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    train.add_argument("--precision", default="auto", choices=PRECISIONS,
-                       help="auto: frozen features in bf16 on CPUs that compute it natively, else fp32")
-    train.add_argument("--workers", type=whole_number(0), default=None, help="DataLoader worker processes (default: per OS)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.ckpt")
     train.add_argument("--skip-bad-images", action="store_true", help="leave unreadable images out instead of stopping")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(handler=_train)
+
+
+# How a setting's text becomes its value, by the field's type; TrainConfig checks the value itself.
+_SETTING_TYPES = {"int": int, "float": float, "str": str, "int | None": whole_number(0)}
+
+
+def _add_setting(parser: argparse.ArgumentParser, setting) -> None:
+    """The option of one TrainConfig field, with the field's name as its ``dest``."""
+    option = setting.metadata["option"]
+    if setting.type == "bool":   # a switch that turns the default off (--no-pretrained)
+        parser.add_argument(option.flag, dest=setting.name, action="store_const", const=not setting.default,
+                            default=setting.default, help=f"{option.help} ({setting.name} %(const)s; else %(default)s)")
+        return
+    default = setting.default if option.command_line_default is None else option.command_line_default
+    parser.add_argument(option.flag, dest=setting.name, type=_SETTING_TYPES[setting.type], default=default,
+                        choices=option.choices or None, help=option.help,
+                        metavar=None if option.choices else option.flag.lstrip("-").upper().replace("-", "_"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="zip a run's model, metadata and plots")
     export.add_argument("run_dir", type=Path)
+    export.add_argument("--overwrite", action="store_true", help="replace an existing zip of that name")
     export.set_defaults(handler=_export)
     return parser
 
@@ -161,16 +171,24 @@ def _demo(args) -> int:
 
 
 def _apples(args) -> int:
-    from leafdl.photo_sets import APPLE_PHOTOS, copy_photo_set
+    from leafdl.photo_sets import APPLE_PHOTOS
 
-    print(f"Copied {APPLE_PHOTOS.description} to {copy_photo_set(APPLE_PHOTOS, args.out_dir)}")
-    return 0
+    return _copy_photos(APPLE_PHOTOS, args.out_dir)
 
 
 def _field(args) -> int:
-    from leafdl.photo_sets import FIELD_PHOTOS, copy_photo_set
+    from leafdl.photo_sets import FIELD_PHOTOS
 
-    print(f"Copied {FIELD_PHOTOS.description} to {copy_photo_set(FIELD_PHOTOS, args.out_dir)}")
+    return _copy_photos(FIELD_PHOTOS, args.out_dir)
+
+
+def _copy_photos(photo_set, out_dir: Path) -> int:
+    from leafdl.photo_sets import copy_photo_set, is_intact_copy
+
+    if is_intact_copy(photo_set, out_dir):
+        print(f"{out_dir} already holds an intact copy of the {photo_set.description}; nothing was copied.")
+        return 0
+    print(f"Copied {photo_set.description} to {copy_photo_set(photo_set, out_dir)}")
     return 0
 
 
@@ -204,28 +222,23 @@ def _weights_status(args) -> int:
 
 def train_config_from(args) -> TrainConfig:
     """The :class:`TrainConfig` a ``leafdl train`` command line asks for; checked as it is built."""
-    return TrainConfig(
-        img_size=args.img_size, batch_size=args.batch_size, epochs=args.epochs, valid_split=args.valid,
-        lr=args.lr, max_patience=args.patience, seed=args.seed, arch=args.arch,
-        pretrained=not args.no_pretrained, num_workers=args.workers, unfreeze=args.unfreeze,
-        finetune_epochs=args.finetune_epochs, backbone_lr=args.backbone_lr, crop_scale_min=args.crop_scale_min,
-        precision=args.precision,
-    )
+    return TrainConfig(**{setting.name: getattr(args, setting.name) for setting in fields(TrainConfig)})
 
 
 def _train(args) -> int:
     config = train_config_from(args)   # every option checked before anything is read or written
-    if args.out.exists() and not args.out.is_dir():
-        raise LeafdlError(f"--out {args.out} is a file; give a folder for the run (new, or an earlier run "
-                          "to continue with --resume).")
+    from leafdl.run_folder import check_run_folder
+
+    check_run_folder(args.out, args.resume)   # at once, before torch loads; again under the run's lock
     from leafdl.pipeline import train_from_folder
 
     try:
         train_from_folder(args.data_dir, args.out, config, device=args.device, resume=args.resume,
                           skip_bad=args.skip_bad_images, progress=not args.quiet)
     except KeyboardInterrupt:
-        print(f"\nleafdl train: interrupted. {args.out} keeps the best model so far and last.ckpt; "
-              "to finish, run the same command again with --resume.", file=sys.stderr)
+        from leafdl.run_folder import interrupted_note
+
+        print(f"\nleafdl train: interrupted. {interrupted_note(args.out)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
@@ -243,9 +256,9 @@ def _predict(args) -> int:
             print(f"leafdl predict: error: {error}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{image}:")
+        print(f"{printable(str(image))}:")
         for name, probability in ranked:
-            print(f"  {probability:6.1%}  {readable_class_name(name)}")
+            print(f"  {probability:6.1%}  {printable(readable_class_name(name))}")
     if failed:
         print(f"leafdl predict: {failed} of {len(args.images)} image(s) could not be classified (named above).",
               file=sys.stderr)
@@ -253,10 +266,16 @@ def _predict(args) -> int:
     return 0
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``), so a class name in a
+    metadata file cannot move the cursor or recolour the terminal to fake an output."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def _export(args) -> int:
     from leafdl.checkpoint import export_run
 
-    print(f"Wrote {export_run(args.run_dir)}")
+    print(f"Wrote {export_run(args.run_dir, overwrite=args.overwrite)}")
     return 0
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -39,6 +40,7 @@ from torchvision import datasets, transforms
 
 from leafdl.errors import LeafdlError, OptionError
 from leafdl.files import remove_stale_temporaries, staging_folder
+from leafdl.run_folder import output_lock
 from leafdl.memory_data import InMemoryImages, memory_plan
 
 if TYPE_CHECKING:
@@ -47,6 +49,13 @@ if TYPE_CHECKING:
 # The file endings torchvision's ImageFolder accepts as images.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 SPLIT_MARKER = ".leafdl-split.json"
+# The largest input size (--img-size) leafdl trains at: 21 times the pixels of the document's
+# 224. Larger ones need gigabytes per batch and fail deep in the memory allocator.
+MAX_IMG_SIZE = 1024
+# A photo whose long side is more than this many times its short side is refused: resizing
+# its short side to the model's input would make the long side enormous (a 1 x 100000 px
+# PNG of 471 bytes would become gigabytes).
+MAX_ASPECT_RATIO = 16
 
 
 class DatasetError(LeafdlError, ValueError):
@@ -109,6 +118,9 @@ def check_image(path: str | Path, keep: dict[str, Image.Image] | None = None) ->
     try:
         if path.stat().st_size == 0:
             return "empty file (0 bytes)"
+        shape = _shape_problem(path)
+        if shape:
+            return shape
         if keep is not None:
             keep[str(path)] = load_rgb(path)
             return None
@@ -122,6 +134,19 @@ def check_image(path: str | Path, keep: dict[str, Image.Image] | None = None) ->
         return "not an image PIL can read"
     except (OSError, SyntaxError, ValueError) as error:
         return f"cannot be decoded ({error})"
+    return None
+
+
+def _shape_problem(path: Path) -> str | None:
+    """Why an image's width and height (read from its header only) cannot be used, or ``None``."""
+    with Image.open(path) as image:
+        width, height = image.size
+    if min(width, height) < 1:
+        return f"it has no pixels ({width} x {height})"
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        return (f"{width} x {height} px is too long and thin: resized for the model its long side would be "
+                f"{max(width, height) // min(width, height)} times its short side (at most {MAX_ASPECT_RATIO}). "
+                "Crop it to the leaf")
     return None
 
 
@@ -305,20 +330,48 @@ def split_files(
     ``stratify=labels`` added: without it a small class could land entirely in one set.
     Returns ``train_files, valid_files, train_labels, valid_labels``.
     """
+    check_split_settings(valid_fraction, seed)
     counts = Counter(labels)
-    too_small = sorted(name for name, count in counts.items() if count < 2)
-    if too_small:
-        raise DatasetError(
-            f"Class(es) {', '.join(too_small)} have fewer than 2 images; a split needs at least "
-            "one image for training and one for validation in every class. Add images.")
+    minimum = min_images_per_class(valid_fraction)
+    _refuse_small_classes({name: count for name, count in counts.items() if count < minimum}, valid_fraction)
+    try:
+        parts = train_test_split(files, labels, test_size=valid_fraction, random_state=seed, stratify=labels)
+    except ValueError as error:   # sklearn's own size checks: too few images for this share and these classes
+        raise DatasetError(f"These {len(files)} images in {len(counts)} classes cannot be split with a validation "
+                           f"share of {valid_fraction} ({error}). Add images, or use a --valid nearer 0.2.") from error
+    train_counts, valid_counts = Counter(parts[2]), Counter(parts[3])
+    _refuse_small_classes({name: count for name, count in counts.items()
+                           if not train_counts[name] or not valid_counts[name]}, valid_fraction)
+    return parts
+
+
+def min_images_per_class(valid_fraction: float) -> int:
+    """How many images a class needs so that both train and valid get at least one.
+
+    >>> min_images_per_class(0.2)    # 5 images: 4 for training, 1 for validation
+    5
+    """
+    return max(2, math.ceil(round(1 / min(valid_fraction, 1 - valid_fraction), 6)))
+
+
+def _refuse_small_classes(small: dict[str, int], valid_fraction: float) -> None:
+    if not small:
+        return
+    minimum = max(min_images_per_class(valid_fraction), *(count + 1 for count in small.values()))
+    listing = ", ".join(f"{name} ({count})" for name, count in sorted(small.items()))
+    raise DatasetError(
+        f"Class(es) with too few images for a validation share of {valid_fraction}: {listing}. Each class needs "
+        f"at least {minimum} images so that both train/ and valid/ get one; add images to those classes "
+        "(or remove them), or choose another --valid.")
+
+
+def check_split_settings(valid_fraction: float, seed: object) -> None:
+    """Refuse a validation share outside (0, 1), and a seed numpy and scikit-learn cannot use."""
     if not 0.0 < valid_fraction < 1.0:
-        raise DatasetError(f"valid_fraction must be between 0 and 1 (got {valid_fraction}); the document uses 0.2.")
-    n_valid = int(np.ceil(valid_fraction * len(files)))
-    if n_valid < len(counts):
-        raise DatasetError(
-            f"A validation share of {valid_fraction} of {len(files)} images gives {n_valid} images, "
-            f"fewer than the {len(counts)} classes. Use a larger --valid or add images.")
-    return train_test_split(files, labels, test_size=valid_fraction, random_state=seed, stratify=labels)
+        raise OptionError(f"valid_fraction (command line: --valid) must be between 0 and 1, not {valid_fraction}; "
+                          "the document uses 0.2.")
+    if not (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32):
+        raise OptionError(f"The seed (command line: --seed) must be a whole number from 0 to 2**32 - 1, not {seed!r}.")
 
 
 def split_dataset(
@@ -348,13 +401,20 @@ def split_dataset(
     source, out_dir = Path(source), Path(out_dir)
     _refuse_unsafe_output(source, out_dir)
     _refuse_split_source(source)
+    check_split_settings(valid_fraction, seed)
     if scan is None or scan.root != source:
         scan = scan_class_folders(source, check_images=False)
     fingerprint = source_fingerprint(scan)
-    remove_stale_temporaries(out_dir.parent, (out_dir.name,))
-    if out_dir.is_dir() and any(out_dir.iterdir()):
-        return _reuse_split(out_dir, fingerprint, valid_fraction, seed)
+    with output_lock(out_dir):   # a second split into out_dir waits for none: it stops with a clear error
+        remove_stale_temporaries(out_dir.parent, (out_dir.name,))
+        if out_dir.is_dir() and any(out_dir.iterdir()):
+            return _reuse_split(out_dir, fingerprint, valid_fraction, seed)
+        return _write_split(source, out_dir, scan, fingerprint, valid_fraction, seed, skip_bad)
 
+
+def _write_split(source: Path, out_dir: Path, scan: FolderScan, fingerprint: str, valid_fraction: float,
+                 seed: int, skip_bad: bool) -> SplitSummary:
+    """Check the images, split them and copy them into ``out_dir`` through a staging folder."""
     check_scanned_images(scan, skip_bad=skip_bad)
     files = [path for name in scan.classes for path in scan.images[name]]
     labels = [name for name in scan.classes for _ in scan.images[name]]
@@ -390,7 +450,7 @@ def source_fingerprint(scan: FolderScan) -> str:
     digest = hashlib.sha256()
     files = sorted([*(path for files in scan.images.values() for path in files), *(p for p, _ in scan.bad)])
     for path in files:
-        digest.update(path.relative_to(scan.root).as_posix().encode() + b"\0")
+        digest.update(os.fsencode(path.relative_to(scan.root).as_posix()) + b"\0")   # any file name, even not UTF-8
         with open(path, "rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
@@ -422,6 +482,12 @@ def _reuse_split(out_dir: Path, fingerprint: str, valid_fraction: float, seed: i
             "leafdl never writes over an earlier split: choose a new folder (for `leafdl train`, another "
             f"--out), or delete {out_dir} yourself to split again.")
     classes, train_counts, valid_counts, skipped = counts
+    empty = [name for name in classes if not train_counts.get(name) or not valid_counts.get(name)]
+    if empty:
+        raise DatasetError(
+            f"{out_dir} is a split with no training or no validation images of {', '.join(empty)} (made by an "
+            f"older leafdl), which cannot train. Delete {out_dir} yourself and split again: leafdl now "
+            "refuses classes too small to split.")
     return SplitSummary(out_dir, classes, train_counts, valid_counts, skipped, reused=True)
 
 
@@ -624,6 +690,9 @@ def build_dataloaders(
     memory when the dataset fits (:mod:`leafdl.memory_data`); ``loaders.loading`` says which.
     """
     data_dir = Path(data_dir)
+    if spec.size > MAX_IMG_SIZE:
+        raise OptionError(f"img_size (command line: --img-size) must be at most {MAX_IMG_SIZE} pixels, not "
+                          f"{spec.size}: one batch would need gigabytes of memory. 224 is the document's size.")
     if not is_split_folder(data_dir):
         raise DatasetError(
             f"{data_dir} has no train/ and valid/ folders. Split it first: "
@@ -639,7 +708,7 @@ def build_dataloaders(
     # to keep it decoded for every epoch.
     loading, decoded = "Images are read from disk every epoch.", None
     if in_memory:
-        fits, loading = memory_plan(train_scan, valid_scan, spec.size)
+        fits, loading = memory_plan(train_scan.images, valid_scan.images, spec.size)
         decoded = {} if fits else None
     for scan in (train_scan, valid_scan):
         check_scanned_images(scan, skip_bad=skip_bad, keep=decoded)

@@ -41,6 +41,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ from tqdm.auto import tqdm
 
 from leafdl.errors import LeafdlError, OptionError
 from leafdl.files import atomic_write, atomic_write_json, remove_stale_temporaries
+from leafdl.run_folder import output_lock
 
 DEMO_CLASSES: tuple[str, ...] = ("Apple_scab", "Black_rot", "Cedar_apple_rust", "Healthy")
 
@@ -803,51 +805,65 @@ def make_demo_dataset(
         PosixPath('data/demo')
     """
     out_dir = Path(out_dir)
-    _check_request(out_dir, per_class, size)
-    # The marker goes first, saying "not complete": an interrupted run leaves a folder that
-    # may be redrawn, and that nobody mistakes for a finished one.
-    marker = {"seed": int(seed), "per_class": int(per_class), "size": int(size), "classes": list(DEMO_CLASSES),
-              "version": DRAWING_VERSION, "complete": False}
-    _write_marker(out_dir, marker)
-    with tqdm(total=per_class * len(DEMO_CLASSES), desc="Drawing demo leaves", disable=not progress) as bar:
-        for class_index, class_name in enumerate(DEMO_CLASSES):
-            _draw_class_folder(out_dir / class_name, class_index, per_class, seed, size, bar.update)
-    _write_marker(out_dir, {**marker, "complete": True})
+    _check_request(out_dir, per_class, size, seed)
+    with output_lock(out_dir):   # a second drawing into out_dir stops with a clear error
+        _check_output_folder(out_dir)
+        # The marker goes first, saying "not complete": an interrupted run leaves a folder that
+        # may be redrawn, and that nobody mistakes for a finished one. It also remembers how
+        # many files per class leafdl may have drawn, so a redraw removes those and no others.
+        drawn_before = _files_drawn_before(out_dir)
+        marker = {"seed": int(seed), "per_class": int(per_class), "size": int(size), "classes": list(DEMO_CLASSES),
+                  "version": DRAWING_VERSION, "complete": False, "drawn": max(per_class, drawn_before)}
+        _write_marker(out_dir, marker)
+        with tqdm(total=per_class * len(DEMO_CLASSES), desc="Drawing demo leaves", disable=not progress) as bar:
+            for class_index, class_name in enumerate(DEMO_CLASSES):
+                _draw_class_folder(out_dir / class_name, class_index, per_class, seed, size, bar.update,
+                                   drawn_before)
+        _write_marker(out_dir, {**marker, "complete": True, "drawn": per_class})
     return out_dir
 
 
-def _check_request(out_dir: Path, per_class: int, size: int) -> None:
+def _files_drawn_before(out_dir: Path) -> int:
+    """How many images per class an earlier call may have drawn into ``out_dir`` (its marker says)."""
+    try:
+        marker = json.loads((out_dir / MARKER_FILE).read_text(encoding="utf-8"))
+        return int(marker.get("drawn", marker.get("per_class", 0)))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
+
+
+def _check_request(out_dir: Path, per_class: int, size: int, seed: int) -> None:
     """Refuse impossible settings, and a folder that holds something other than a demo data set."""
     if per_class < 1:
         raise OptionError(f"per_class must be at least 1, got {per_class}.")
+    if not (isinstance(seed, int) and 0 <= seed < 2**32):
+        raise OptionError(f"seed (command line: --seed) must be a whole number from 0 to 2**32 - 1, not {seed!r}.")
     if size < 32:
         raise OptionError(f"size={size} is too small to show a leaf's lesions: use 32 pixels or more (256 is usual).")
     _check_output_folder(out_dir)
 
 
 def _draw_class_folder(class_dir: Path, class_index: int, per_class: int, seed: int, size: int,
-                       drawn: Callable[[], object]) -> None:
+                       drawn: Callable[[], object], drawn_before: int = 0) -> None:
     """Draw one class's ``per_class`` images into ``class_dir``, calling ``drawn()`` after each.
 
     Each file is written atomically (:func:`leafdl.files.atomic_write`): it is either
-    complete or absent. Images left over from a larger or an interrupted run are removed
-    afterwards; nothing else in the folder is touched.
+    complete or absent. Images that an earlier, larger or interrupted call drew (numbers
+    ``per_class`` to ``drawn_before - 1``) are removed afterwards; nothing else in the
+    folder is touched, not even a photo of yours called ``scab_extra.jpg``.
     """
     class_name = DEMO_CLASSES[class_index]
     prefix = FILE_PREFIXES[class_name]
-    written = set()
     for index in range(per_class):
         image = draw_leaf(class_name, _image_rng(seed, class_index, index), size)
         path = class_dir / f"{prefix}_{index:04d}.jpg"
         atomic_write(path, lambda temporary: image.save(temporary, format="JPEG", quality=JPEG_QUALITY,
                                                         subsampling=0))
-        written.add(path.name)
         drawn()
-    for old in class_dir.glob(f"{prefix}_*.jpg"):
-        if old.name not in written:
-            old.unlink()
-    # Temporaries of a run killed mid-write (leafdl.files' naming; the name may be a pattern).
-    remove_stale_temporaries(class_dir, (f"{prefix}_*.jpg",))
+    for index in range(per_class, drawn_before):
+        (class_dir / f"{prefix}_{index:04d}.jpg").unlink(missing_ok=True)
+    # Temporaries of a run killed mid-write (leafdl.files' naming, for a family of files).
+    remove_stale_temporaries(class_dir, (), patterns=(f"{prefix}_[0-9][0-9][0-9][0-9]*.jpg",))
 
 
 def _write_marker(out_dir: Path, marker: dict) -> None:

@@ -54,8 +54,10 @@ def pick_device(preference: str = "auto") -> torch.device:
         try:
             device = torch.device(preference)
         except RuntimeError:
-            raise OptionError(f"--device {preference!r} is not a device name: use auto, cpu, cuda, "
-                              "cuda:1 or mps.") from None
+            device = None
+        if device is None or device.type not in ("cpu", "cuda", "mps"):   # meta, xpu, ...: not for training here
+            raise OptionError(f"--device {preference!r} is not a device leafdl trains on: use auto, cpu, cuda, "
+                              "cuda:1 or mps.")
         if device.type == "cuda" and not torch.cuda.is_available():
             raise OptionError(
                 f"Device {preference!r} was asked for, but PyTorch sees no CUDA GPU here. "

@@ -26,9 +26,13 @@ Example:
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
+import time
 from dataclasses import replace
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -36,6 +40,9 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from leafdl.data import DataLoaders
+from leafdl.errors import LeafdlError, OptionError
+
+T = TypeVar("T")
 
 # The variables torchrun sets in every process it starts.
 TORCHRUN_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -86,7 +93,7 @@ def process_device(device: torch.device) -> torch.device:
         return device
     gpu = int(os.environ["LOCAL_RANK"])
     if gpu >= torch.cuda.device_count():
-        raise ValueError(
+        raise OptionError(
             f"Process {gpu} on this machine wants GPU {gpu}, but PyTorch sees only "
             f"{torch.cuda.device_count()}. Start torchrun with --nproc-per-node at most "
             f"{torch.cuda.device_count()}.")
@@ -102,12 +109,58 @@ def init_from_torchrun(device: torch.device) -> bool:
     """
     if not launched_by_torchrun() or is_initialized():
         return False
+    die_with_launcher()
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
         dist.init_process_group(backend, device_id=device)
     else:
         dist.init_process_group(backend)
     return True
+
+
+def die_with_launcher() -> None:
+    """Ask Linux to stop this process (SIGTERM) when the torchrun launcher that started it dies.
+
+    Without it, ``kill -9`` of the launcher leaves its workers training to the end and
+    writing the run folder, with nobody left to stop them. Elsewhere this does nothing.
+    """
+    if sys.platform != "linux":
+        return
+    launcher = os.getppid()
+    pr_set_pdeathsig = 1   # from <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != launcher:   # the launcher died before the request was in place
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+class MainProcessStopped(LeafdlError):
+    """Rank 0 stopped on a user error (it printed it); the other processes stop with it."""
+
+
+def main_first(step: Callable[[], T], wait_s: float = 60) -> T | None:
+    """Rank 0 runs ``step()`` while the others wait; returns its result there, ``None`` elsewhere.
+
+    If ``step`` raises a :class:`~leafdl.errors.LeafdlError` on rank 0, every process
+    stops: rank 0 with that error (printed once), the others quietly, when torchrun ends
+    them on seeing rank 0 fail (so its summary names rank 0 as the root cause), or after
+    ``wait_s`` with a one-line :class:`MainProcessStopped`; never with a traceback from a
+    broken connection.
+    """
+    result, failure = None, None
+    if is_main():
+        try:
+            result = step()
+        except LeafdlError as error:
+            failure = error
+    if is_initialized():
+        verdict = [None if failure is None else str(failure)]
+        dist.broadcast_object_list(verdict, src=0)
+        if verdict[0] is not None and not is_main():
+            time.sleep(wait_s)   # torchrun stops this process first, once rank 0 has exited
+            raise MainProcessStopped(f"process {rank()} stops because rank 0 stopped: {verdict[0]}")
+    if failure is not None:
+        raise failure
+    return result
 
 
 def destroy() -> None:
@@ -208,11 +261,21 @@ def shard_loaders(loaders: DataLoaders, seed: int) -> DataLoaders:
     """
     if not is_initialized():
         return loaders
+    check_processes(len(loaders.valid.dataset))
     train_sampler = DistributedSampler(loaders.train.dataset, num_replicas=world_size(), rank=rank(),
                                        shuffle=True, seed=seed)
     valid_sampler = ShardSampler(len(loaders.valid.dataset), rank(), world_size())
     return replace(loaders, train=_loader_like(loaders.train, train_sampler),
                    valid=_loader_like(loaders.valid, valid_sampler))
+
+
+def check_processes(valid_images: int) -> None:
+    """Refuse more processes than validation images: each process validates its own share, so each needs one."""
+    if world_size() > valid_images:
+        raise OptionError(
+            f"{world_size()} processes but only {valid_images} validation images: each process validates its "
+            f"own share of them. Start torchrun with at most {valid_images} processes (--nnodes times "
+            "--nproc-per-node), or validate on more images (--valid).")
 
 
 def set_epoch(loader: DataLoader, epoch: int) -> None:

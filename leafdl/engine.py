@@ -37,6 +37,7 @@ import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Callable
 
@@ -44,13 +45,14 @@ import torch
 from torch import nn, optim
 from tqdm.auto import tqdm
 
+import leafdl
 from leafdl import checkpoint, distributed
-from leafdl.config import TrainConfig
-from leafdl.data import DataLoaders
+from leafdl.config import TrainConfig, setting_name
+from leafdl.data import DataLoaders, DatasetError
 from leafdl.device import pick_device, tune_cpu_allocator
-from leafdl.models import set_train_mode, unfreeze_last_blocks
-from leafdl.frozen_features import FrozenFeatures, has_frozen_features
-from leafdl.precision import Precision, choose_precision, runs_features_in_bf16
+from leafdl.errors import OptionError
+from leafdl.models import feature_blocks, set_train_mode, unfreeze_last_blocks
+from leafdl.precision import Computation, Precision, choose_precision, memory_format
 
 
 @dataclass
@@ -62,20 +64,35 @@ class PhaseResult:
     samples: int
 
 
+class Phase(str, Enum):
+    """The two phases of an epoch. ``run_phase`` also takes their values, ``"train"`` and ``"valid"``."""
+
+    TRAIN = "train"
+    VALID = "valid"
+
+
+def as_phase(phase: Phase | str) -> Phase:
+    """``phase`` as a :class:`Phase`; anything but train or valid is refused (no silent validation)."""
+    try:
+        return Phase(phase)
+    except ValueError:
+        raise OptionError(f"phase must be Phase.TRAIN or Phase.VALID (\"train\" or \"valid\"), not {phase!r}.") from None
+
+
 def run_phase(
     model: nn.Module,
     loader,
     criterion: nn.Module,
     device: torch.device,
-    phase: str,
+    phase: Phase | str,
     optimizer: optim.Optimizer | None = None,
+    *,
     amp: bool = False,
-    scaler: torch.amp.GradScaler | None = None,
     progress: bool = True,
     description: str = "",
-    frozen: FrozenFeatures | None = None,
+    computation: Computation | None = None,
 ) -> PhaseResult:
-    """One pass over ``loader``: a training phase (``phase="train"``) or a validation phase.
+    """One pass over ``loader``: a training phase (``Phase.TRAIN``) or a validation phase (``Phase.VALID``).
 
     In the training phase the model learns: ``zero_grad`` (PyTorch *adds* new gradients
     to old ones), forward, loss, ``backward``, ``step``. In the validation phase no
@@ -86,44 +103,40 @@ def run_phase(
     does. Loss and accuracy are sums over samples divided by the number of samples, so
     a small last batch does not weigh as much as a full one.
 
-    ``amp`` turns on CUDA's float16 autocast. ``frozen`` (a model whose features are
-    frozen) computes ``model(inputs)`` as :class:`leafdl.frozen_features.FrozenFeatures`
-    does: in bf16 if it was made so, and, in the validation phase, with the features of
-    each batch computed once and remembered for the next epochs.
+    How the model computes (fp32 or bf16, the frozen-feature fast path, CUDA's mixed
+    precision, DistributedDataParallel) is the ``computation``'s to decide
+    (:class:`leafdl.precision.Computation`; :func:`fit` builds one per stage). Without
+    one, the model runs as written in fp32, or with ``amp=True`` under CUDA's float16
+    autocast.
     """
-    training = phase == "train"
+    phase = as_phase(phase)
+    training = phase is Phase.TRAIN
     if training and optimizer is None:
-        raise ValueError("The training phase needs an optimizer.")
-    memory_format = _memory_format(device)
+        raise OptionError("The training phase needs an optimizer: run_phase(..., Phase.TRAIN, optimizer).")
+    if computation is None:
+        computation = Computation.plain(model, device, amp=amp)
+    elif computation.model is not model:
+        raise OptionError("run_phase's computation was built for another model: pass the model it computes.")
     total_loss, total_correct, total_samples = 0.0, 0, 0
-    batches = tqdm(loader, desc=description or phase, leave=False, disable=not progress, unit="batch")
+    batches = tqdm(loader, desc=description or phase.value, leave=False, disable=not progress, unit="batch")
     for index, (inputs, labels) in enumerate(batches):
-        inputs = inputs.to(device, non_blocking=True, memory_format=memory_format)
-        labels = labels.to(device, non_blocking=True)
+        inputs = computation.inputs(inputs)
+        labels = labels.to(computation.device, non_blocking=True)
         if training:
             optimizer.zero_grad(set_to_none=True)
-        with torch.set_grad_enabled(training), torch.autocast(device.type, enabled=amp):
-            if frozen is None:
-                outputs = model(inputs)
-            else:   # the validation images are the same every epoch: so are their features
-                outputs = frozen(inputs, key=None if training else index)
+        with torch.set_grad_enabled(training), computation.autocast():
+            outputs = computation.outputs(inputs, training=training, key=index)
             loss = criterion(outputs, labels)
         if training:
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                optimizer.step()
+            computation.step(loss, optimizer)
         _, predictions = torch.max(outputs, 1)
         total_loss += loss.item() * inputs.size(0)
         total_correct += (predictions == labels).sum().item()
         total_samples += inputs.size(0)
         batches.set_postfix(loss=f"{total_loss / total_samples:.3f}", acc=f"{total_correct / total_samples:.3f}")
     if total_samples == 0:
-        raise ValueError(f"The {phase} loader yielded no images.")
-    return PhaseResult(total_loss / total_samples, total_correct / total_samples, total_samples)
+        raise DatasetError(f"The {phase.value} loader yielded no images: give it a dataset with images.")
+    return PhaseResult(loss=total_loss / total_samples, accuracy=total_correct / total_samples, samples=total_samples)
 
 
 def combine_processes(result: PhaseResult, device: torch.device) -> PhaseResult:
@@ -139,7 +152,7 @@ def combine_processes(result: PhaseResult, device: torch.device) -> PhaseResult:
     sums = distributed.all_reduce_sum([result.loss * result.samples, result.accuracy * result.samples,
                                        result.samples], device)
     loss_sum, correct, samples = sums[0], round(sums[1]), round(sums[2])
-    return PhaseResult(loss_sum / samples, correct / samples, samples)
+    return PhaseResult(loss=loss_sum / samples, accuracy=correct / samples, samples=samples)
 
 
 @dataclass
@@ -198,7 +211,7 @@ class History:
     def epochs(self) -> int:
         return len(self.train_loss)
 
-    def record(self, train: PhaseResult, valid: PhaseResult, lr: float, seconds: float, stage: str,
+    def record(self, train: PhaseResult, valid: PhaseResult, *, lr: float, seconds: float, stage: str,
                precision: str = "fp32") -> None:
         self.train_loss.append(train.loss)
         self.train_acc.append(train.accuracy)
@@ -230,7 +243,7 @@ def make_optimizer(model: nn.Module, lr: float) -> optim.Adam:
     """
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     if not trainable:
-        raise ValueError("The model has no trainable parameters; did you freeze the classifier too?")
+        raise OptionError("The model has no trainable parameters; did you freeze the classifier too?")
     return optim.Adam(trainable, lr=lr)
 
 
@@ -274,10 +287,17 @@ class Stage:
 
 def training_stages(config: TrainConfig) -> list[Stage]:
     """The stages a config asks for: frozen, then fine-tuning if ``unfreeze`` > 0."""
-    stages = [Stage("frozen", config.epochs)]
+    stages = [Stage(name="frozen", epochs=config.epochs)]
     if config.unfreeze > 0 and config.finetune_epochs > 0:
-        stages.append(Stage("finetune", config.finetune_epochs))
+        stages.append(Stage(name="finetune", epochs=config.finetune_epochs))
     return stages
+
+
+def check_config_for_model(config: TrainConfig, model: nn.Module) -> None:
+    """Refuse settings this model cannot honour, before the first epoch: more blocks to unfreeze than it has."""
+    if config.unfreeze > 0 and config.finetune_epochs > 0 and config.unfreeze > len(feature_blocks(model)):
+        raise OptionError(f"{setting_name('unfreeze')} must be at most {len(feature_blocks(model))}, the blocks "
+                          f"of this model's features, not {config.unfreeze}.")
 
 
 def make_finetune_optimizer(model: nn.Module, config: TrainConfig) -> optim.Adam:
@@ -303,7 +323,7 @@ def prepare_stage(model: nn.Module, stage: Stage, config: TrainConfig):
     return optimizer, make_scheduler(optimizer, config), EarlyStopping(config.max_patience)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Run:
     """What every epoch of one :func:`fit` call needs, set up once."""
 
@@ -318,6 +338,16 @@ class _Run:
     log: Callable[[str], None]
     criterion: nn.Module = field(default_factory=nn.CrossEntropyLoss)
 
+    @classmethod
+    def set_up(cls, model: nn.Module, loaders: DataLoaders, config: TrainConfig, *, device: torch.device,
+               run_dir: str | Path | None, progress: bool, log: Callable[[str], None]) -> "_Run":
+        """The run's settings, checked against the model, and what this process does (under torchrun)."""
+        check_config_for_model(config, model)
+        return cls(model=model, loaders=loaders, config=config, device=device,
+                   precision=choose_precision(config.precision, device), stages=training_stages(config),
+                   run_dir=Path(run_dir) if run_dir is not None and distributed.is_main() else None,
+                   progress=progress and distributed.is_main(), log=distributed.main_only(log))
+
     @property
     def total_epochs(self) -> int:
         return sum(stage.epochs for stage in self.stages)
@@ -327,6 +357,7 @@ def fit(
     model: nn.Module,
     loaders: DataLoaders,
     config: TrainConfig | None = None,
+    *,
     device: torch.device | None = None,
     run_dir: str | Path | None = None,
     resume: bool = False,
@@ -360,11 +391,9 @@ def fit(
     ``DistributedDataParallel`` for each stage, the metrics are summed over all
     processes, and only rank 0 logs and writes ``run_dir``.
     """
-    config = config or TrainConfig()
     device = device or pick_device()
-    run = _Run(model, loaders, config, device, choose_precision(config.precision, device), training_stages(config),
-               Path(run_dir) if run_dir is not None and distributed.is_main() else None,
-               progress and distributed.is_main(), distributed.main_only(log))
+    run = _Run.set_up(model, loaders, config or TrainConfig(), device=device, run_dir=run_dir, progress=progress,
+                      log=log)
     _ready_for_device(model, device, tune_allocator)
     if run_dir is not None:
         checkpoint.remove_stale_run_temporaries(run_dir)   # left by a run killed mid-write
@@ -380,7 +409,7 @@ def fit(
             for stage_epoch in range(continuing.stage_epoch if continuing else 0, current.stage.epochs):
                 if current.stopper.should_stop:
                     break
-                best_state = _epoch(run, history, current, stage_epoch, best_state)
+                best_state = _epoch(run, history, current, stage_epoch=stage_epoch, best_state=best_state)
                 if on_epoch_end is not None:
                     on_epoch_end(history.epochs - 1, history)
     except KeyboardInterrupt:
@@ -410,17 +439,13 @@ def _ready_for_device(model: nn.Module, device: torch.device, tune_allocator: bo
         tune_cpu_allocator()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    model.to(device, memory_format=_memory_format(device))
-
-
-def _memory_format(device: torch.device) -> torch.memory_format:
-    return torch.channels_last if device.type != "mps" else torch.contiguous_format
+    model.to(device, memory_format=memory_format(device))
 
 
 def _training_state_to_resume(run: _Run, run_dir: str | Path | None) -> checkpoint.TrainingState:
     """``last.ckpt``, checked against this run; says where training resumes."""
     if run_dir is None:
-        raise ValueError("resume=True needs the run_dir to resume from.")
+        raise OptionError("resume=True needs the run_dir to resume from.")
     saved = checkpoint.load_training_state(run_dir, classes=run.loaders.classes, arch=_arch(run.model),
                                            config=run.config.to_dict(), world_size=distributed.world_size())
     history = History.from_dict(saved.history)
@@ -431,24 +456,17 @@ def _training_state_to_resume(run: _Run, run_dir: str | Path | None) -> checkpoi
     return saved
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _StageState:
-    """One stage under way: its trainable layers' optimizer, scheduler and early stopper."""
+    """One stage under way: its trainable layers' optimizer, scheduler and early stopper, and how it computes."""
 
     index: int
     stage: Stage
     optimizer: optim.Optimizer
     scheduler: optim.lr_scheduler.ReduceLROnPlateau
     stopper: EarlyStopping
-    scaler: torch.amp.GradScaler | None   # CUDA's mixed precision only
-    train_model: nn.Module                # the model, or its DistributedDataParallel wrapper
-    frozen: FrozenFeatures | None         # while the features are all frozen: they run as a fixed function
+    computation: Computation              # precision, fast path, DDP wrapper, GradScaler: decided once
     is_last: bool                         # the run's last stage
-
-    @property
-    def precision(self) -> str:
-        """What the features run in this stage: what ``metadata.json`` and the history record."""
-        return "bf16" if self.frozen is not None and self.frozen.bf16 else ("cuda-amp" if self.scaler else "fp32")
 
 
 def _start_stage(run: _Run, index: int, continuing: checkpoint.TrainingState | None, best_state: dict) -> _StageState:
@@ -459,29 +477,27 @@ def _start_stage(run: _Run, index: int, continuing: checkpoint.TrainingState | N
     """
     stage = run.stages[index]
     optimizer, scheduler, stopper = prepare_stage(run.model, stage, run.config)
-    scaler = torch.amp.GradScaler("cuda") if run.precision.cuda_amp else None
     if continuing is not None:
         checkpoint.load_weights(run.model, continuing.model, source="training checkpoint")
         optimizer.load_state_dict(continuing.optimizer)
         scheduler.load_state_dict(continuing.scheduler)
         stopper = EarlyStopping(**continuing.early_stopping)
-        if scaler is not None and continuing.scaler:
-            scaler.load_state_dict(continuing.scaler)
     elif stage.name == "finetune":
         run.model.load_state_dict(best_state)   # fine-tune from the best frozen model
+    # Built once the weights are in place: in bf16 it computes with a folded copy of the features.
+    computation = Computation.for_stage(run.model, run.device, run.precision,
+                                        train_model=distributed.wrap_model(run.model, run.device))
+    if computation.scaler is not None and continuing is not None and continuing.scaler:
+        computation.scaler.load_state_dict(continuing.scaler)
+    if continuing is None and stage.name == "finetune":
         run.log(f"Fine-tuning: the last {run.config.unfreeze} backbone blocks are unfrozen "
                 f"(lr {run.config.backbone_lr:g}); the classifier keeps lr {run.config.lr:g}."
-                + (" The whole model now runs in fp32." if run.precision.bf16_features else ""))
-    train_model = distributed.wrap_model(run.model, run.device)   # DDP under torchrun, else the model
-    # bf16 only while the features are all frozen, and never through a DDP wrapper (its own
-    # forward must run, so that gradients are averaged): fp32 there.
-    frozen = (FrozenFeatures(run.model, bf16=runs_features_in_bf16(train_model, run.precision))
-              if has_frozen_features(run.model) else None)
-    return _StageState(index, stage, optimizer, scheduler, stopper, scaler, train_model, frozen,
-                       index == len(run.stages) - 1)
+                + (" The whole model now runs in fp32." if run.precision.name != computation.precision.name else ""))
+    return _StageState(index=index, stage=stage, optimizer=optimizer, scheduler=scheduler, stopper=stopper,
+                       computation=computation, is_last=index == len(run.stages) - 1)
 
 
-def _epoch(run: _Run, history: History, current: _StageState, stage_epoch: int, best_state: dict) -> dict:
+def _epoch(run: _Run, history: History, current: _StageState, *, stage_epoch: int, best_state: dict) -> dict:
     """One epoch of the document's loop; returns the best weights so far.
 
     Train and validate, step the scheduler on the validation accuracy, record the epoch,
@@ -492,7 +508,8 @@ def _epoch(run: _Run, history: History, current: _StageState, stage_epoch: int, 
     train, valid, precision = _train_and_validate(run, current, epoch)
     lr = current.optimizer.param_groups[-1]["lr"]   # the classifier's rate this epoch
     current.scheduler.step(valid.accuracy)
-    history.record(train, valid, lr, time.perf_counter() - started, current.stage.name, precision)
+    history.record(train, valid, lr=lr, seconds=time.perf_counter() - started, stage=current.stage.name,
+                   precision=precision)
     current.stopper.step(valid.accuracy)   # counts this stage's epochs without improvement
     improved = history.best_epoch == 0 or valid.accuracy > history.best_valid_acc
     if improved:
@@ -505,11 +522,13 @@ def _epoch(run: _Run, history: History, current: _StageState, stage_epoch: int, 
         if improved:
             checkpoint.save_model(run.run_dir, best_state, _metadata(run, history))
         finished = current.is_last and (stage_epoch + 1 == current.stage.epochs or current.stopper.should_stop)
+        scaler = current.computation.scaler
         checkpoint.TrainingState(
-            current.index, stage_epoch + 1, finished, _arch(run.model), run.loaders.classes,
-            run.model.state_dict(), current.optimizer.state_dict(), current.scheduler.state_dict(),
-            current.scaler.state_dict() if current.scaler else {}, asdict(current.stopper), history.to_dict(),
-            best_state, run.config.to_dict(), distributed.world_size()).save(run.run_dir)
+            stage_index=current.index, stage_epoch=stage_epoch + 1, finished=finished, arch=_arch(run.model),
+            classes=run.loaders.classes, model=run.model.state_dict(), optimizer=current.optimizer.state_dict(),
+            scheduler=current.scheduler.state_dict(), scaler=scaler.state_dict() if scaler else {},
+            early_stopping=asdict(current.stopper), history=history.to_dict(), best_model=best_state,
+            config=run.config.to_dict(), world_size=distributed.world_size()).save(run.run_dir)
     if current.stopper.should_stop:
         run.log(f"Max patience reached - Stopping {current.stage.name} stage "
                 f"(no improvement for {run.config.max_patience} epochs).")
@@ -522,21 +541,50 @@ def _train_and_validate(run: _Run, current: _StageState, epoch: int) -> tuple[Ph
     Under torchrun the training phase runs through the DistributedDataParallel wrapper
     and the results are summed over every process.
     """
-    model, loaders, amp = run.model, run.loaders, run.precision.cuda_amp
-    # Under torchrun the training forward must be DDP's own (it averages the gradients).
-    train_frozen = current.frozen if current.train_model is model else None
+    model, loaders, computation = run.model, run.loaders, current.computation
     description = f"Epoch {epoch + 1}/{run.total_epochs}"
     seed_epoch(loaders, run.config.seed, epoch)
-    set_train_mode(current.train_model)
-    train = run_phase(current.train_model, loaders.train, run.criterion, run.device, "train", current.optimizer,
-                      amp, current.scaler, run.progress, f"{description} train", train_frozen)
+    set_train_mode(computation.train_model)
+    train = run_phase(model=model, loader=loaders.train, criterion=run.criterion, device=run.device,
+                      phase=Phase.TRAIN, optimizer=current.optimizer, progress=run.progress,
+                      description=f"{description} train", computation=computation)
     distributed.broadcast_buffers(model)   # under torchrun: rank 0's BatchNorm statistics
     model.eval()
-    valid = run_phase(model, loaders.valid, run.criterion, run.device, "valid", None, amp, None,
-                      run.progress, f"{description} valid", current.frozen)
-    return combine_processes(train, run.device), combine_processes(valid, run.device), current.precision
+    valid = run_phase(model=model, loader=loaders.valid, criterion=run.criterion, device=run.device,
+                      phase=Phase.VALID, progress=run.progress, description=f"{description} valid",
+                      computation=computation)
+    return (combine_processes(train, run.device), combine_processes(valid, run.device),
+            computation.precision.name)
 
 
 def _metadata(run: _Run, history: History) -> dict:
-    return checkpoint.build_metadata(run.model, run.loaders.classes, run.config, history, run.precision,
-                                     distributed.world_size())
+    return build_metadata(run.model, classes=run.loaders.classes, config=run.config, history=history,
+                          precision=run.precision, world_size=distributed.world_size())
+
+
+def build_metadata(model: nn.Module, *, classes: list[str], config: TrainConfig, history: History,
+                   precision: Precision | None = None, world_size: int = 1) -> dict:
+    """The ``metadata.json`` of a run: everything needed to use and judge the model.
+
+    Its ``precision`` is what the first, frozen-features epochs ran in (``"bf16"``,
+    ``"fp32"`` or ``"cuda-amp"``); ``history["precision"]`` has every epoch's, and the
+    best epoch's is how the model is used later (:meth:`leafdl.precision.Computation.for_evaluation`).
+    """
+    spec = getattr(model, "input_spec", None)
+    return {
+        "arch": _arch(model),
+        "classes": list(classes),
+        "input": spec.to_dict() if spec is not None else {"size": config.img_size},
+        "hyperparameters": config.to_dict(),
+        # What the first (frozen-features) epochs ran in; history["precision"] has every epoch's.
+        "precision": history.precision[0] if history.precision else (precision.name if precision else "fp32"),
+        "best_epoch": history.best_epoch,
+        "best_valid_acc": history.best_valid_acc,
+        "best_train_acc": history.train_acc[history.best_epoch - 1] if history.best_epoch else None,
+        "epochs_trained": history.epochs,
+        "stopped_early": history.stopped_early,
+        "world_size": world_size,                                  # processes that trained together
+        "global_batch_size": config.batch_size * world_size,       # images per optimizer step
+        "history": history.to_dict(),
+        "versions": {"leafdl": leafdl.__version__, "torch": torch.__version__},
+    }

@@ -6,7 +6,7 @@ The ``leafdl`` command prints such an error as one line and exits with status 2;
 anything else is a bug in leafdl and keeps its traceback, so it can be reported.
 
 Each module raises its own subclass (``DatasetError`` in :mod:`leafdl.data`,
-``CheckpointError`` in :mod:`leafdl.checkpoint`, ...), so ``except LeafdlError`` catches
+``WeightsUnavailableError`` in :mod:`leafdl.weights`, ...), so ``except LeafdlError`` catches
 them all. This module imports nothing heavy: the command line uses it before torch loads.
 """
 
@@ -19,6 +19,15 @@ class LeafdlError(Exception):
 
 class OptionError(LeafdlError, ValueError):
     """A setting (a ``TrainConfig`` field or a command-line option) has a value that cannot work."""
+
+
+class CheckpointError(LeafdlError, RuntimeError):
+    """A checkpoint or weights file that cannot be used; the message says why and what to do.
+
+    Raised by :mod:`leafdl.checkpoint` (which also exports it) and by
+    :func:`leafdl.weights.safe_torch_load`, which both that module and the pretrained
+    weights use; so it lives here, below both.
+    """
 
 
 class WriteFailedError(LeafdlError, OSError):

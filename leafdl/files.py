@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import errno
+import glob
 import json
 import os
 import shutil
@@ -109,18 +110,20 @@ def staging_folder(target: Path) -> Iterator[Path]:
         raise
 
 
-def remove_stale_temporaries(folder: Path, names: tuple[str, ...]) -> list[Path]:
+def remove_stale_temporaries(folder: Path, names: tuple[str, ...], *, patterns: tuple[str, ...] = ()) -> list[Path]:
     """Remove temporaries that an earlier, killed run left for the files or folders ``names``.
 
     Only leafdl's own naming is touched: ``.{name}.*.tmp`` files and
-    ``.{name}.leafdl-tmp-*`` folders. A name may be a glob pattern (``scab_*.jpg``)
-    to cover a family of files. Returns what was removed.
+    ``.{name}.leafdl-tmp-*`` folders. ``names`` are taken literally, so a folder called
+    ``runs[1]`` never matches a user's ``.runs1.notes.tmp``; ``patterns`` are glob
+    patterns that leafdl itself writes (``scab_*.jpg``), to cover a family of files.
+    Returns what was removed.
     """
     folder = Path(folder)
     if not folder.is_dir():
         return []
     removed = []
-    for name in names:
+    for name in [*(glob.escape(name) for name in names), *patterns]:
         for path in [*folder.glob(f".{name}.*{TEMP_FILE_SUFFIX}"), *folder.glob(f".{name}{TEMP_FOLDER_TAG}*")]:
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)

@@ -32,6 +32,16 @@ from typing import Hashable
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
+from torchvision.models import MobileNetV2
+
+from leafdl.errors import OptionError
+from leafdl.models import EfficientNetLite0
+
+# The architectures whose forward is exactly features -> global average pool -> flatten ->
+# classifier, which is what FrozenFeatures computes. Recognised by their class, not by their
+# attributes: a torchvision DenseNet also has .features and .classifier, but applies a ReLU
+# before pooling, so a copy of "features, pool, classifier" would compute something else.
+POOLED_ARCHITECTURES: tuple[type[nn.Module], ...] = (MobileNetV2, EfficientNetLite0)
 
 
 def fold_batch_norms(features: nn.Module) -> nn.Module:
@@ -71,6 +81,10 @@ class FrozenFeatures:
     """
 
     def __init__(self, model: nn.Module, bf16: bool = False) -> None:
+        if not computes_features_pool_classifier(model):
+            raise OptionError(f"FrozenFeatures computes features -> pool -> classifier, which is the forward of "
+                              f"{' and '.join(kind.__name__ for kind in POOLED_ARCHITECTURES)} only, not of "
+                              f"{type(model).__name__}. Call the model itself.")
         self.model = model
         self.bf16 = bf16
         # In bf16 the copy's weights are stored in bf16 once, not cast by autocast in every call.
@@ -103,8 +117,16 @@ def _batch_check(inputs: torch.Tensor) -> tuple:
     return (tuple(inputs.shape), *sums)
 
 
+def computes_features_pool_classifier(model: nn.Module) -> bool:
+    """True when ``model``'s forward is exactly what :class:`FrozenFeatures` computes.
+
+    That is torchvision's MobileNetV2 and leafdl's EfficientNetLite0 (``POOLED_ARCHITECTURES``),
+    checked by their exact class: a subclass may change ``forward``.
+    """
+    return type(model) in POOLED_ARCHITECTURES
+
+
 def has_frozen_features(model: nn.Module) -> bool:
-    """True for a model shaped like MobileNetV2 (``features``, ``classifier``) whose features are all frozen."""
-    features, classifier = getattr(model, "features", None), getattr(model, "classifier", None)
-    return (isinstance(features, nn.Module) and isinstance(classifier, nn.Module)
-            and not any(parameter.requires_grad for parameter in features.parameters()))
+    """True for a model :class:`FrozenFeatures` reproduces whose ``features`` are all frozen."""
+    return (computes_features_pool_classifier(model)
+            and not any(parameter.requires_grad for parameter in model.features.parameters()))

@@ -19,7 +19,7 @@ random numbers); only the time to produce them changes. When the decoded set wou
 larger than the budget, the datasets stay on disk, and the message says so.
 
 Example:
-    >>> fits, message = memory_plan(train_scan, valid_scan, img_size=224)   # doctest: +SKIP
+    >>> fits, message = memory_plan(train_scan.images, valid_scan.images, img_size=224)   # doctest: +SKIP
     >>> message                                                             # doctest: +SKIP
     'Images decoded once and kept in memory (305 MB).'
 """
@@ -27,17 +27,13 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
 from torchvision import datasets
-
-if TYPE_CHECKING:
-    from leafdl.data import FolderScan
 
 # At most 2 GiB, and at most a quarter of the machine's memory, for the decoded images.
 MEMORY_BUDGET_BYTES = 2 * 2**30
@@ -104,15 +100,17 @@ def decoded_size(train_files: list[Path], valid_count: int, valid_pixels: int) -
     return total + valid_count * valid_pixels * 3 * 4
 
 
-def memory_plan(train: FolderScan, valid: FolderScan, img_size: int, budget: int | None = None) -> tuple[bool, str]:
+def memory_plan(train: Mapping[str, Sequence[Path]], valid: Mapping[str, Sequence[Path]], img_size: int,
+                budget: int | None = None) -> tuple[bool, str]:
     """Whether the images of two listings fit in ``budget`` bytes once decoded, and a sentence for the log.
 
-    ``budget`` defaults to :func:`memory_budget`. Images that do not fit are read from
-    disk every epoch, and the sentence says why.
+    ``train`` and ``valid`` list the image files of each class (``FolderScan.images`` of
+    :mod:`leafdl.data`). ``budget`` defaults to :func:`memory_budget`. Images that do not
+    fit are read from disk every epoch, and the sentence says why.
     """
     budget = memory_budget() if budget is None else budget
-    train_files = [path for files in train.images.values() for path in files]
-    needed = decoded_size(train_files, sum(len(files) for files in valid.images.values()), img_size * img_size)
+    train_files = [path for files in train.values() for path in files]
+    needed = decoded_size(train_files, sum(len(files) for files in valid.values()), img_size * img_size)
     if needed > budget:
         return False, (f"Images are read from disk every epoch: decoded they would take "
                        f"{needed / 2**20:,.0f} MB, over the {budget / 2**20:,.0f} MB memory budget.")

@@ -25,7 +25,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from leafdl.data import readable_class_name
-from leafdl.frozen_features import FrozenFeatures
+from leafdl.precision import Computation
 
 
 # The document's "Overfitting Detection" table: above these gaps, mild and significant overfitting.
@@ -70,23 +70,21 @@ class Predictions:
         return np.flatnonzero(self.labels != self.predicted)
 
 
-@torch.no_grad()
-def collect_predictions(model: nn.Module, loader, device: torch.device | str = "cpu",
+def collect_predictions(model: nn.Module, loader, *, device: torch.device | str = "cpu",
                         classes: list[str] | None = None, progress: bool = True,
-                        bf16_features: bool = False) -> Predictions:
+                        computation: Computation | None = None) -> Predictions:
     """Run ``model`` in eval mode over ``loader`` and gather labels, predictions and probabilities.
 
-    ``bf16_features`` runs the features in bf16 as training did
-    (:class:`leafdl.frozen_features.FrozenFeatures`), so the numbers match the run's
-    validation accuracy.
+    ``computation`` says how the model computes (:class:`leafdl.precision.Computation`):
+    a finished run passes the one of :meth:`~leafdl.precision.Computation.for_evaluation`,
+    so ``report.txt`` holds the numbers ``leafdl predict`` gives. Without one, the model
+    runs as written, in fp32, on ``device``.
     """
-    device = torch.device(device)
-    model.eval().to(device)
-    run = FrozenFeatures(model, bf16=True) if bf16_features else model
+    computation = computation or Computation.plain(model, device)
+    model.eval().to(computation.device)
     labels, probabilities = [], []
     for inputs, batch_labels in tqdm(loader, desc="predict", leave=False, disable=not progress):
-        outputs = run(inputs.to(device))
-        probabilities.append(torch.softmax(outputs.float(), dim=1).cpu())
+        probabilities.append(computation.probabilities(inputs))
         labels.append(batch_labels)
     probs = torch.cat(probabilities).numpy()
     classes = classes if classes is not None else list(getattr(loader.dataset, "classes", range(probs.shape[1])))

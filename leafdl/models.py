@@ -48,6 +48,7 @@ from torch import nn
 from torchvision import models
 
 from leafdl.config import ARCHITECTURES, IMAGENET_MEAN, IMAGENET_STD
+from leafdl.errors import LeafdlError, OptionError
 from leafdl.weights import (
     bundled_efficientnet_lite0_path,
     download_mobilenet_v2_weights,
@@ -90,15 +91,15 @@ class InputSpec:
     def __post_init__(self) -> None:
         # Checked here so that a hand-edited metadata file fails with a clear message.
         if int(self.size) <= 0:
-            raise ValueError(f"InputSpec.size must be a positive number of pixels, got {self.size}.")
+            raise OptionError(f"InputSpec.size must be a positive number of pixels, got {self.size}.")
         if len(self.mean) != 3 or len(self.std) != 3:
-            raise ValueError(
+            raise OptionError(
                 f"InputSpec needs 3 means and 3 stds (R, G, B), got {self.mean} and {self.std}."
             )
         if any(s <= 0 for s in self.std):
-            raise ValueError(f"InputSpec.std values must be positive, got {self.std}.")
+            raise OptionError(f"InputSpec.std values must be positive, got {self.std}.")
         if self.interpolation not in ("nearest", "bilinear", "bicubic"):
-            raise ValueError(
+            raise OptionError(
                 f"InputSpec.interpolation must be 'nearest', 'bilinear' or 'bicubic', "
                 f"got {self.interpolation!r}."
             )
@@ -136,7 +137,7 @@ def input_spec_for(arch: str, img_size: int = 224) -> InputSpec:
         return InputSpec(img_size, IMAGENET_MEAN, IMAGENET_STD, "bilinear")
     if arch == "efficientnet_lite0":
         return InputSpec(img_size, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), "bicubic")
-    raise ValueError(f"Unknown arch {arch!r}: choose one of {', '.join(ARCHITECTURES)}.")
+    raise OptionError(f"Unknown arch {arch!r}: choose one of {', '.join(ARCHITECTURES)}.")
 
 
 # --- The bundled backbone: EfficientNet-Lite0 -----------------------------------------------
@@ -288,12 +289,13 @@ def resolve_arch(arch: str = "auto") -> str:
         return "mobilenet_v2" if mobilenet_v2_weights_available() else "efficientnet_lite0"
     if arch not in ARCHITECTURES:
         choices = ", ".join(repr(name) for name in ("auto", *ARCHITECTURES))
-        raise ValueError(f"Unknown arch {arch!r}: choose one of {choices}.")
+        raise OptionError(f"Unknown arch {arch!r}: choose one of {choices}.")
     return arch
 
 
 def build_model(
     num_classes: int,
+    *,
     arch: str = "auto",
     pretrained: bool = True,
     freeze: bool = True,
@@ -322,7 +324,7 @@ def build_model(
         Model: EfficientNet-Lite0 with its bundled ImageNet weights; features frozen; new classifier 1280 -> 4 classes.
     """
     if num_classes < 1:
-        raise ValueError(f"num_classes must be at least 1, got {num_classes}: count your class folders.")
+        raise OptionError(f"num_classes must be at least 1, got {num_classes}: count your class folders.")
     chosen = resolve_arch(arch)
 
     if chosen == "mobilenet_v2":
@@ -357,11 +359,15 @@ def build_model(
 BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
+class ModelShapeError(LeafdlError, TypeError):
+    """A model without the shape leafdl's freezing and fine-tuning expect (``.features``, ``.classifier``)."""
+
+
 def feature_blocks(model: nn.Module) -> list[nn.Module]:
     """The children of ``model.features``, first to last: the stem, each block, the head."""
     features = getattr(model, "features", None)
     if not isinstance(features, nn.Sequential):
-        raise TypeError(
+        raise ModelShapeError(
             f"{type(model).__name__} has no `.features` nn.Sequential. leafdl expects the shape "
             "of torchvision's MobileNetV2 (`.features`, `.classifier`); build one with build_model()."
         )
@@ -392,7 +398,7 @@ def unfreeze_last_blocks(model: nn.Module, n: int) -> list[str]:
     """
     blocks = feature_blocks(model)
     if not 0 <= n <= len(blocks):
-        raise ValueError(
+        raise OptionError(
             f"Cannot unfreeze the last {n} blocks: this model's features have {len(blocks)} "
             f"blocks, so n must be between 0 and {len(blocks)}."
         )

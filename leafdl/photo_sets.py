@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leafdl.errors import LeafdlError
-from leafdl.files import staging_folder
+from leafdl.files import remove_stale_temporaries, staging_folder
+from leafdl.run_folder import output_lock
 
 PACKAGE = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
@@ -131,6 +132,13 @@ def copy_photo_set(photo_set: PhotoSet, out_dir: str | Path) -> Path:
     manifest = read_manifest(photo_set)
     if out_dir.exists() and not out_dir.is_dir():
         raise PhotoSetError(f"{out_dir} is a file, not a folder: choose a folder for the photos.")
+    with output_lock(out_dir):   # one copy at a time; a second one stops with a clear error
+        remove_stale_temporaries(out_dir.parent, (out_dir.name,))   # what a copy killed with -9 left
+        return _copy_checked(photo_set, manifest, out_dir)
+
+
+def _copy_checked(photo_set: PhotoSet, manifest: dict, out_dir: Path) -> Path:
+    """Copy the set into a missing or empty ``out_dir``; keep an intact copy; refuse anything else."""
     if out_dir.is_dir() and any(out_dir.iterdir()):
         if is_intact_copy(photo_set, out_dir):
             return out_dir

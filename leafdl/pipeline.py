@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -25,15 +26,15 @@ from typing import Callable
 import matplotlib.pyplot as plt
 import torch
 
-from leafdl import distributed, plots
-from leafdl.config import TrainConfig
+from leafdl import distributed, plots, run_folder
+from leafdl.config import TrainConfig, check_for_backbone
 from leafdl.data import DataLoaders, DatasetError, build_dataloaders, is_split_folder, scan_class_folders, split_dataset
 from leafdl.device import describe_device, pick_device, tune_cpu_allocator
 from leafdl.engine import History, fit
 from leafdl.files import atomic_write
 from leafdl.metrics import Predictions, collect_predictions, interpret_gap
 from leafdl.models import build_model, count_parameters, input_spec_for, resolve_arch
-from leafdl.precision import Precision, choose_precision, runs_features_in_bf16
+from leafdl.precision import Computation, Precision, choose_precision, validated_in
 
 SPLIT_SUBFOLDER = "split"
 
@@ -48,7 +49,7 @@ class RunResult:
     loaders: DataLoaders
 
 
-def prepare_data(data_dir: str | Path, run_dir: str | Path, config: TrainConfig,
+def prepare_data(data_dir: str | Path, run_dir: str | Path, config: TrainConfig, *,
                  skip_bad: bool = False, log: Callable[[str], None] = print) -> Path:
     """Return a folder with ``train/`` and ``valid/``, splitting ``data_dir`` if needed.
 
@@ -78,16 +79,14 @@ def prepare_data(data_dir: str | Path, run_dir: str | Path, config: TrainConfig,
     return split_dir
 
 
-def shared_split(data_dir: str | Path, run_dir: Path, config: TrainConfig, skip_bad: bool,
+def shared_split(data_dir: str | Path, run_dir: Path, *, config: TrainConfig, skip_bad: bool,
                  log: Callable[[str], None]) -> Path:
     """:func:`prepare_data`, done by rank 0 alone under torchrun while the others wait.
 
     The other processes then use the folder rank 0 made. On several machines, that
     folder (the run folder, or a folder split beforehand) must be shared or copied.
     """
-    if distributed.is_main():
-        split_dir = prepare_data(data_dir, run_dir, config, skip_bad=skip_bad, log=log)
-    distributed.barrier()
+    split_dir = distributed.main_first(lambda: prepare_data(data_dir, run_dir, config, skip_bad=skip_bad, log=log))
     if distributed.is_main():
         return split_dir
     split_dir = Path(data_dir) if is_split_folder(data_dir) else run_dir / SPLIT_SUBFOLDER
@@ -103,6 +102,7 @@ def train_from_folder(
     data_dir: str | Path,
     run_dir: str | Path,
     config: TrainConfig | None = None,
+    *,
     device: str | torch.device = "auto",
     resume: bool = False,
     skip_bad: bool = False,
@@ -123,27 +123,31 @@ def train_from_folder(
     device = distributed.process_device(device)   # under torchrun with GPUs: this process's own GPU
     config = config or TrainConfig()
     precision = choose_precision(config.precision, device)   # a bad setting stops here, before any work
+    arch = resolve_arch(config.arch)
+    check_for_backbone(config, arch)                          # --unfreeze against this backbone's blocks
     joined = distributed.init_from_torchrun(device)
     try:
-        return _train(data_dir, Path(run_dir), config, device, precision, resume, skip_bad, progress,
-                      distributed.main_only(log))
+        with ExitStack() as run_folder_held:   # rank 0 checks, locks and marks --out (leafdl.run_folder)
+            distributed.main_first(lambda: run_folder_held.enter_context(
+                run_folder.claimed(run_dir, data_dir, resume, distributed.main_only(log))))
+            return _train(data_dir=data_dir, run_dir=Path(run_dir), config=config, arch=arch, device=device,
+                          precision=precision, resume=resume, skip_bad=skip_bad, progress=progress,
+                          log=distributed.main_only(log))
     finally:
         if joined:
             distributed.destroy()
 
 
-def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: torch.device, precision: Precision,
-           resume: bool, skip_bad: bool, progress: bool, log: Callable[[str], None]) -> RunResult:
-    """The pipeline itself, in one process (of one or many)."""
+def _train(*, data_dir: str | Path, run_dir: Path, config: TrainConfig, arch: str, device: torch.device,
+           precision: Precision, resume: bool, skip_bad: bool, progress: bool, log: Callable[[str], None]) -> RunResult:
+    """The pipeline itself, in one process (of one or many); ``arch`` is ``config.arch`` resolved."""
     log(f"Device: {describe_device(device)}"
         + (f", {distributed.world_size()} processes" if distributed.world_size() > 1 else ""))
-    log(precision.describe() + (" (under torchrun: fp32)" if precision.bf16_features
-                                and distributed.world_size() > 1 else ""))
+    log(precision.describe(processes=distributed.world_size()))
     if device.type == "cpu" and tune_cpu_allocator():   # fit() would do it too; here it is said
         log("Memory: glibc keeps freed memory for the next batch (leafdl.device.tune_cpu_allocator).")
 
-    split_dir = shared_split(data_dir, run_dir, config, skip_bad, log)
-    arch = resolve_arch(config.arch)
+    split_dir = shared_split(data_dir, run_dir, config=config, skip_bad=skip_bad, log=log)
     spec = input_spec_for(arch, config.img_size)   # what the loaders must produce for this backbone
     loaders = build_dataloaders(split_dir, spec, batch_size=config.batch_size, num_workers=config.num_workers,
                                 pin_memory=device.type == "cuda", seed=config.seed, skip_bad=skip_bad,
@@ -170,10 +174,13 @@ def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: tor
             plt.close(plots.plot_history(history, save_to=run_dir / "metrics.png", title=title))
         raise KeyboardInterrupt
     if not distributed.is_main():
-        return RunResult(run_dir, history, None, loaders)   # rank 0 evaluates and writes the rest
+        return RunResult(run_dir=run_dir, history=history, predictions=None, loaders=loaders)   # rank 0 writes the rest
 
-    predictions = collect_predictions(model, loaders.valid, device, loaders.classes, progress=progress,
-                                      bf16_features=runs_features_in_bf16(model, precision))
+    # The best model, computed as its best epoch was validated: the numbers `leafdl predict` gives.
+    computation = Computation.for_evaluation(model, device, precision,
+                                             validated=validated_in(history.precision, history.best_epoch))
+    predictions = collect_predictions(model, loaders.valid, classes=loaders.classes, progress=progress,
+                                      computation=computation)
     plt.close(plots.plot_history(history, save_to=run_dir / "metrics.png", title=title))
     plt.close(plots.plot_confusion_matrix(predictions.confusion_matrix(), loaders.classes,
                                           save_to=run_dir / "confusion_matrix.png"))
@@ -186,4 +193,4 @@ def _train(data_dir: str | Path, run_dir: Path, config: TrainConfig, device: tor
             f"gap {gap:+.3f} -> {interpret_gap(gap)}.")
     log(report)
     log(f"Saved model.pth, metadata.json, last.ckpt, metrics.png, confusion_matrix.png, report.txt in {run_dir}")
-    return RunResult(run_dir, history, predictions, loaders)
+    return RunResult(run_dir=run_dir, history=history, predictions=predictions, loaders=loaders)

@@ -32,6 +32,22 @@ Only a *wholly frozen* ``model.features`` runs in bf16. Once fine-tuning unfreez
 blocks, the whole model runs in float32: bf16 measured no faster there
 (31 vs 31 img/s at 320 px with 12 blocks unfrozen), and it keeps the learning exact.
 
+**One object decides how a model computes.** :class:`Computation` is built once per
+training stage (:meth:`Computation.for_stage`), once for a run's final evaluation and once
+for prediction (:meth:`Computation.for_evaluation`), and everything that runs a model
+asks it: :func:`leafdl.engine.run_phase`, :func:`leafdl.metrics.collect_predictions`
+(``report.txt``) and :class:`leafdl.predict.Predictor` (``leafdl predict``). The rules:
+
+* a training stage runs the features in bf16 only while they are wholly frozen, only
+  for a model whose forward :class:`~leafdl.frozen_features.FrozenFeatures` reproduces
+  exactly, and never through torchrun's DistributedDataParallel wrapper; otherwise fp32
+  (or CUDA's mixed precision);
+* a trained model is evaluated and used *as its best epoch was validated*: the run
+  records each epoch's precision, and bf16 (or CUDA's mixed precision) is used again
+  only where that epoch used it and the setting allows it here. So ``report.txt`` and
+  ``leafdl predict`` give the same probabilities, and a fine-tuned model (validated in
+  fp32) is always used in fp32.
+
 Example:
     >>> import torch
     >>> choice = choose_precision("fp32", torch.device("cpu"))
@@ -42,14 +58,15 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Hashable, Sequence
 
 import torch
-from torch import nn
+from torch import nn, optim
 
 from leafdl.config import PRECISIONS
 from leafdl.device import cpu_has_native_bf16
 from leafdl.errors import OptionError
-from leafdl.frozen_features import has_frozen_features
+from leafdl.frozen_features import FrozenFeatures, computes_features_pool_classifier, has_frozen_features
 
 
 @dataclass(frozen=True)
@@ -73,10 +90,11 @@ class Precision:
         """Use CUDA's automatic mixed precision (float16 autocast and a GradScaler)."""
         return self.name == "cuda-amp"
 
-    def describe(self) -> str:
-        """One line for the start of a run's log."""
+    def describe(self, processes: int = 1) -> str:
+        """One line for the start of a run's log; under torchrun (``processes`` > 1) bf16 becomes fp32."""
         if self.bf16_features:
-            return f"Precision: bf16 for the frozen features, fp32 for what learns ({self.reason})"
+            return (f"Precision: bf16 for the frozen features, fp32 for what learns ({self.reason})"
+                    + (" (under torchrun: fp32)" if processes > 1 else ""))
         if self.cuda_amp:
             return f"Precision: CUDA mixed precision, float16 autocast ({self.reason})"
         return f"Precision: fp32 ({self.reason})"
@@ -112,11 +130,112 @@ def choose_precision(requested: str, device: torch.device) -> Precision:
     return Precision("fp32", "this CPU has no native bf16")
 
 
-def runs_features_in_bf16(model: nn.Module, precision: Precision) -> bool:
-    """True when ``model.features`` should run in bf16 now: asked for, and wholly frozen.
+def validated_in(precisions: Sequence[str], best_epoch: int) -> str:
+    """The precision the best epoch was validated in, from a run's history ("fp32" if unknown)."""
+    return precisions[best_epoch - 1] if 0 < best_epoch <= len(precisions) else "fp32"
 
-    A model without ``.features`` and ``.classifier`` (not built by
-    :func:`leafdl.models.build_model`, or wrapped in DistributedDataParallel) always runs
-    in float32. :class:`leafdl.frozen_features.FrozenFeatures` runs them.
+
+def memory_format(device: torch.device) -> torch.memory_format:
+    """``channels_last`` (markedly faster convolutions on CPUs and CUDA), except on Apple's MPS."""
+    return torch.channels_last if torch.device(device).type != "mps" else torch.contiguous_format
+
+
+class Computation:
+    """How one model turns a batch into outputs (and a loss into a step), decided once.
+
+    ``precision`` is what it computes in. ``train_model`` is what the training phase
+    calls (torchrun's DistributedDataParallel wrapper, else the model itself). With
+    ``fast_path``, the model's outputs come from
+    :class:`~leafdl.frozen_features.FrozenFeatures`: the same numbers as the model in
+    fp32, its BatchNorm-folded copy in bf16, and in the validation phase each batch's
+    features remembered for the next epochs. Build one with :meth:`plain`,
+    :meth:`for_stage` or :meth:`for_evaluation`, which hold the rules.
     """
-    return precision.bf16_features and has_frozen_features(model)
+
+    def __init__(self, model: nn.Module, device: torch.device, precision: Precision, *,
+                 train_model: nn.Module | None = None, fast_path: bool = False) -> None:
+        self.model = model
+        self.device = torch.device(device)
+        self.precision = precision
+        self.train_model = model if train_model is None else train_model
+        self.memory_format = memory_format(self.device)
+        self.frozen = FrozenFeatures(model, bf16=precision.bf16_features) if fast_path else None
+        self.scaler = torch.amp.GradScaler("cuda") if precision.cuda_amp else None
+
+    @classmethod
+    def plain(cls, model: nn.Module, device: torch.device, *, amp: bool = False) -> "Computation":
+        """``model(inputs)`` as written, in fp32; ``amp=True``: CUDA's float16 autocast."""
+        if amp and torch.device(device).type != "cuda":
+            raise OptionError("amp is CUDA's mixed precision; on this device leave it off "
+                              "(on a CPU, leafdl.precision's bf16 is the fast choice).")
+        return cls(model, device, Precision("cuda-amp", "asked for") if amp else Precision("fp32", "asked for"))
+
+    @classmethod
+    def for_stage(cls, model: nn.Module, device: torch.device, chosen: Precision, *,
+                  train_model: nn.Module | None = None) -> "Computation":
+        """How a training stage computes: ``chosen`` (:func:`choose_precision`), narrowed by the rules.
+
+        bf16 only while ``model.features`` is wholly frozen in a model FrozenFeatures
+        reproduces, and not through a DistributedDataParallel ``train_model`` (its own
+        forward must run, so that gradients are averaged): fp32 there.
+        """
+        fast_path = has_frozen_features(model)
+        wrapped = train_model is not None and train_model is not model
+        if not chosen.bf16_features or (fast_path and not wrapped):
+            return cls(model, device, chosen, train_model=train_model, fast_path=fast_path)
+        reason = ("under torchrun" if wrapped else
+                  "the features learn" if computes_features_pool_classifier(model) else
+                  "bf16 runs only a forward it reproduces: features, pool, classifier")
+        return cls(model, device, Precision("fp32", reason), train_model=train_model, fast_path=fast_path)
+
+    @classmethod
+    def for_evaluation(cls, model: nn.Module, device: torch.device, chosen: Precision, *,
+                       validated: str) -> "Computation":
+        """How a trained model is evaluated and used: as its best epoch was ``validated``, where ``chosen`` allows.
+
+        ``validated`` is that epoch's precision (:func:`validated_in`). bf16 or CUDA's mixed
+        precision is used only when it is both what the epoch used and what ``chosen`` says
+        here; otherwise fp32. The run's report and ``leafdl predict`` both come from here.
+        """
+        same = chosen.name == validated and (not chosen.bf16_features or computes_features_pool_classifier(model))
+        precision = chosen if same else Precision("fp32", f"its best epoch was validated in {validated}")
+        return cls(model, device, precision, fast_path=precision.bf16_features)
+
+    def inputs(self, batch: torch.Tensor) -> torch.Tensor:
+        """A batch of images moved to the device, in the memory layout the model computes fastest in."""
+        layout = self.memory_format if batch.dim() == 4 else torch.preserve_format   # channels_last: images only
+        return batch.to(self.device, non_blocking=True, memory_format=layout)
+
+    def autocast(self) -> torch.autocast:
+        """CUDA's float16 autocast when the precision is ``"cuda-amp"``; does nothing otherwise."""
+        return torch.autocast(self.device.type, enabled=self.precision.cuda_amp)
+
+    def outputs(self, inputs: torch.Tensor, *, training: bool, key: Hashable | None = None) -> torch.Tensor:
+        """The model's outputs (logits) for a prepared batch; call it inside :meth:`autocast`.
+
+        In the validation phase, ``key`` (the batch's index) lets the fast path remember
+        the batch's features for the next epochs.
+        """
+        if training and self.train_model is not self.model:
+            return self.train_model(inputs)           # DDP's forward: it averages the gradients
+        if self.frozen is not None:
+            return self.frozen(inputs, key=None if training else key)
+        return self.model(inputs)
+
+    def step(self, loss: torch.Tensor, optimizer: optim.Optimizer) -> None:
+        """``loss.backward()`` and ``optimizer.step()``; with CUDA's mixed precision, through the GradScaler."""
+        if self.scaler is None:
+            loss.backward()
+            optimizer.step()
+            return
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+    @torch.no_grad()
+    def probabilities(self, batch: torch.Tensor) -> torch.Tensor:
+        """Softmax probabilities (float32, on the CPU) for a batch of images, the model in eval mode."""
+        self.model.eval()
+        with self.autocast():
+            outputs = self.outputs(self.inputs(batch), training=False)
+        return torch.softmax(outputs.float(), dim=1).cpu()

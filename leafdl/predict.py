@@ -24,41 +24,54 @@ from leafdl.checkpoint import load_model
 from leafdl.data import DatasetError, check_image, eval_transforms, load_rgb
 from leafdl.errors import OptionError
 from leafdl.models import InputSpec
-from leafdl.frozen_features import FrozenFeatures
-from leafdl.precision import choose_precision
+from leafdl.precision import Computation, choose_precision, validated_in
 
 
 @dataclass
 class Predictor:
-    """A trained model with its classes and preprocessing, ready for new photos."""
+    """A trained model with its classes and preprocessing, ready for new photos.
+
+    ``computation`` (:class:`leafdl.precision.Computation`) says how the model computes;
+    :meth:`from_run` builds it by the same rule as the run's ``report.txt``, so both give
+    the same probabilities. Without one, the model runs as written, in fp32.
+    """
 
     model: nn.Module
     classes: list[str]
     transform: object
     device: torch.device
-    bf16_features: bool = False
+    computation: Computation | None = None
 
     def __post_init__(self) -> None:
-        # In bf16 the features run on a copy with folded BatchNorms, made once here.
-        self._run = FrozenFeatures(self.model, bf16=True) if self.bf16_features else self.model
+        if self.computation is None:
+            self.computation = Computation.plain(self.model, self.device)
 
     @classmethod
     def from_run(cls, run_dir: str | Path, device: str | torch.device = "cpu",
                  precision: str = "fp32") -> "Predictor":
         """Load the best model of a ``leafdl train`` run folder.
 
-        ``precision`` as in training (:mod:`leafdl.precision`): ``"auto"`` (the default of
-        ``leafdl predict``) runs the features in bf16 on a CPU that computes it natively,
-        ``"fp32"`` (the default here, the same numbers on every machine) never does.
-        Probabilities then differ from fp32 ones in about the third decimal.
+        ``precision`` as in training (:mod:`leafdl.precision`): the model computes as its
+        best epoch was validated (what ``report.txt`` shows) where ``precision`` allows it
+        on this device. ``"auto"`` (the default of ``leafdl predict``) allows bf16 on a
+        CPU that computes it natively; ``"fp32"`` (the default here, the same numbers on
+        every machine) never does. A fine-tuned model always computes in fp32.
         """
-        choice = choose_precision(precision, torch.device(device))
+        device = torch.device(device)
+        choice = choose_precision(precision, device)
         model, metadata = load_model(run_dir, device)
+        history = metadata.get("history", {})
+        validated = validated_in(history.get("precision", []), metadata.get("best_epoch", 0))
+        computation = Computation.for_evaluation(model, device, choice, validated=validated)
         spec = InputSpec.from_dict(metadata["input"])
-        return cls(model, list(metadata["classes"]), eval_transforms(spec), torch.device(device),
-                   bf16_features=choice.bf16_features)
+        return cls(model=model, classes=list(metadata["classes"]), transform=eval_transforms(spec), device=device,
+                   computation=computation)
 
-    @torch.no_grad()
+    @property
+    def bf16_features(self) -> bool:
+        """True when the features compute in bf16 (see :meth:`from_run`)."""
+        return self.computation.precision.bf16_features
+
     def probabilities(self, image_path: str | Path) -> torch.Tensor:
         """Softmax probabilities over the classes for one image file."""
         if not Path(image_path).is_file():
@@ -66,8 +79,7 @@ class Predictor:
         reason = check_image(image_path)
         if reason is not None:
             raise DatasetError(f"Cannot predict {image_path}: {reason}. Pass a JPEG or PNG photo.")
-        batch = self.transform(load_rgb(image_path)).unsqueeze(0).to(self.device)
-        return torch.softmax(self._run(batch).float(), dim=1)[0].cpu()
+        return self.computation.probabilities(self.transform(load_rgb(image_path)).unsqueeze(0))[0]
 
     def predict(self, image_path: str | Path, top_k: int = 3) -> list[tuple[str, float]]:
         """The ``top_k`` most likely classes for one image, most likely first."""

@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import pickle
 import re
 import threading
 import urllib.error
+import zipfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 import torch
 from tqdm.auto import tqdm
 
-from leafdl.checkpoint import CheckpointError, safe_torch_load
-from leafdl.errors import LeafdlError, WriteFailedError
+from leafdl.errors import CheckpointError, LeafdlError, WriteFailedError
 from leafdl.files import atomic_write
 
 # torch.hub's convention (torch.hub.HASH_REGEX): a checkpoint's file name carries the first
@@ -117,6 +119,7 @@ def sha256_prefix_from_name(file_name: str) -> str | None:
 def download_weights(
     url: str,
     dest: Path,
+    *,
     sha256_prefix: str | None = None,
     timeout: float = 5.0,
     progress: bool = True,
@@ -147,7 +150,8 @@ def download_weights(
     if sha256_prefix is None:
         sha256_prefix = sha256_prefix_from_name(Path(urlsplit(url).path).name)
     try:
-        atomic_write(dest, lambda temporary: _download_to(url, temporary, dest, sha256_prefix, timeout, progress))
+        atomic_write(dest, lambda temporary: _download_to(url, temporary, dest=dest, sha256_prefix=sha256_prefix,
+                                                          timeout=timeout, progress=progress))
     except WriteFailedError as error:  # disk full or folder not writable
         raise WeightsUnavailableError(
             f"{error} To keep the weights elsewhere, set the TORCH_HOME environment variable "
@@ -161,7 +165,7 @@ def download_weights(
     return dest
 
 
-def _download_to(url: str, path: Path, dest: Path, sha256_prefix: str | None, timeout: float,
+def _download_to(url: str, path: Path, *, dest: Path, sha256_prefix: str | None, timeout: float,
                  progress: bool) -> None:
     """Stream ``url`` into ``path``, then check that it is complete and has the expected hash.
 
@@ -169,7 +173,7 @@ def _download_to(url: str, path: Path, dest: Path, sha256_prefix: str | None, ti
     """
     with open(path, "wb") as file, open_url(url, timeout) as response:
         expected = int(response.headers.get("Content-Length") or 0) or None
-        received, sha256 = _copy_response(response, file, expected, dest.name, progress)
+        received, sha256 = _copy_response(response, file, total=expected, label=dest.name, progress=progress)
     if expected is not None and received != expected:
         # http.client returns b"" (no error) when a connection drops before the end.
         raise WeightsUnavailableError(
@@ -182,7 +186,7 @@ def _download_to(url: str, path: Path, dest: Path, sha256_prefix: str | None, ti
             f"Nothing was saved to {dest}. Try again later. {OFFLINE_ADVICE}")
 
 
-def _copy_response(response, file, total: int | None, label: str, progress: bool) -> tuple[int, str]:
+def _copy_response(response, file, *, total: int | None, label: str, progress: bool) -> tuple[int, str]:
     """Copy ``response`` into ``file`` chunk by chunk, with a progress bar.
 
     Returns the number of bytes copied and their SHA-256 (hex), computed on the way.
@@ -272,6 +276,26 @@ def bundled_efficientnet_lite0_path() -> Path:
 
 
 # --- Reading a weights file ----------------------------------------------------------------
+
+
+def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
+    """``torch.load(path, weights_only=True)`` with a clear error for broken files.
+
+    ``weights_only=True`` rebuilds tensors and plain containers only: a ``.pth`` file from
+    the internet cannot run code on your machine. Pretrained weights, ``model.pth`` and
+    ``last.ckpt`` (:mod:`leafdl.checkpoint`) are all read with it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"No checkpoint at {path}. Train first (leafdl train DATA_DIR --out {path.parent}).")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as error:
+        first_sentence = str(error).split(". ")[0].splitlines()[0][:200]
+        raise CheckpointError(
+            f"{path} is truncated, corrupt or not a PyTorch checkpoint ({type(error).__name__}: "
+            f"{first_sentence}). Delete it and train again, or copy it again "
+            "if it came from another machine.") from error
 
 
 def load_state_dict_file(path: Path) -> dict[str, torch.Tensor]:

@@ -65,7 +65,7 @@ def test_train_predict_export_end_to_end(demo_leaves, tmp_path, capsys):
     assert main(["train", str(demo_leaves), "--out", str(run), "--epochs", "2", "--img-size", "128",
                  "--batch-size", "16", "--arch", "efficientnet_lite0", "--workers", "0", "--quiet",
                  "--crop-scale-min", "0.35", "--resume"]) == 2
-    assert "img_size: 96 -> 128" in capsys.readouterr().err
+    assert "img_size (--img-size): 96 -> 128" in capsys.readouterr().err
 
     # Prediction on photos the model never saw, in other formats and modes.
     photo = next((demo_leaves / "Black_rot").glob("*.jpg"))

@@ -91,10 +91,20 @@ def test_split_refuses_to_overwrite_a_folder_it_did_not_create(tmp_path):
     assert (precious / "train" / "holiday.jpg").read_bytes() == b"not really a photo"
 
 
-def test_split_needs_two_images_per_class(tmp_path):
-    source = make_class_folders(tmp_path / "leaves", {"a": 5, "b": 1})
-    with pytest.raises(DatasetError, match="fewer than 2 images"):
-        split_dataset(source, tmp_path / "split")
+@pytest.mark.parametrize("counts, valid, named", [({"a": 5, "b": 1}, 0.2, r"b \(1\).*at least 5 images"),
+                                                  ({"a": 5, "b": 2}, 0.2, r"b \(2\).*at least 5 images"),
+                                                  ({"a": 20, "b": 20}, 0.99, r"a \(20\), b \(20\).*at least 100")])
+def test_split_refuses_a_class_too_small_to_give_train_and_valid_an_image(tmp_path, counts, valid, named):
+    source = make_class_folders(tmp_path / "leaves", counts)
+    with pytest.raises(DatasetError, match=named):
+        split_dataset(source, tmp_path / "split", valid_fraction=valid)
+    assert not (tmp_path / "split").exists()
+
+
+def test_a_class_of_the_minimum_size_gets_an_image_in_each_set(tmp_path):
+    source = make_class_folders(tmp_path / "leaves", {"a": 5, "b": 23})
+    summary = split_dataset(source, tmp_path / "split", valid_fraction=0.2)
+    assert summary.train_counts["a"] >= 1 and summary.valid_counts["a"] >= 1
 
 
 # --- folder problems ----------------------------------------------------------------

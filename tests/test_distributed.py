@@ -85,7 +85,7 @@ def test_two_processes_match_one_with_the_same_global_batch(two_process_run, tmp
     run_dir = workdir / "two"
     # One run folder, written once: nothing else in the working folder, no temporary files.
     assert sorted(path.name for path in workdir.iterdir()) == ["two"]
-    assert {path.name for path in run_dir.iterdir()} == EXPECTED_RUN_FILES | {"split"}
+    assert {path.name for path in run_dir.iterdir()} == EXPECTED_RUN_FILES | {"split", ".leafdl-run.json"}
     # Log lines appear once, not once per process.
     assert two.stdout.count("Epoch  1/2") == 1 and two.stdout.count("Split 20% for validation") == 1
     assert "Each of 2 processes trains on" in two.stdout
@@ -113,8 +113,8 @@ def test_a_killed_two_process_run_resumes_exactly(two_process_run, tmp_path):
     options = [str(two_process_run[0] / "two" / "split"), "--batch-size", "8", *TRAIN_OPTIONS]
 
     # The same run, stopped once epoch 1 is saved. SIGTERM is what a job scheduler or
-    # Ctrl-C sends: torchrun passes it on and its workers die mid-epoch. (A SIGKILL would
-    # stop torchrun alone; its workers run in their own sessions and would go on.)
+    # Ctrl-C sends: torchrun passes it on and its workers die mid-epoch. (A SIGKILL stops
+    # torchrun alone; leafdl's workers then get a SIGTERM from Linux: distributed.die_with_launcher.)
     command = two_processes(free_port()) + options + ["--out", "killed"]
     checkpoint = workdir / "killed" / "last.ckpt"
     launch = subprocess.Popen(command, cwd=workdir, env=environment(), stdout=subprocess.DEVNULL,
@@ -170,7 +170,7 @@ def test_two_nodes_with_a_c10d_rendezvous(demo_split, tmp_path):
     assert stdout.count("Epoch  1/1") == 1                 # one rank 0 among the two machines
     metadata = json.loads((tmp_path / "run" / "metadata.json").read_text())
     assert (metadata["world_size"], metadata["global_batch_size"]) == (2, 16)
-    assert {path.name for path in (tmp_path / "run").iterdir()} == EXPECTED_RUN_FILES
+    assert {path.name for path in (tmp_path / "run").iterdir()} == EXPECTED_RUN_FILES | {".leafdl-run.json"}
 
 
 WORKER = '''

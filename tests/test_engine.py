@@ -9,7 +9,8 @@ from torch import nn
 from leafdl import checkpoint
 from leafdl.config import TrainConfig
 from leafdl.data import build_dataloaders
-from leafdl.engine import EarlyStopping, History, fit, run_phase
+from leafdl.engine import EarlyStopping, History, Phase, fit, run_phase
+from leafdl.errors import OptionError
 from leafdl.models import InputSpec, build_model, freeze_features
 
 SMALL = InputSpec(size=32, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
@@ -140,3 +141,22 @@ def test_history_round_trips_through_a_dict():
     history.train_loss.append(1.0)
     history.best_epoch = 1
     assert History.from_dict(history.to_dict()) == history
+
+
+@pytest.mark.parametrize("phase", ["validation", "eval", "Train", True, None])
+def test_a_phase_is_train_or_valid_nothing_else(demo_split, phase):
+    """A misspelt phase used to run silently as a validation phase; now it is refused with the choices."""
+    loaders = build_dataloaders(demo_split, SMALL, batch_size=5, num_workers=0)
+    with pytest.raises(OptionError, match="Phase.TRAIN or Phase.VALID"):
+        run_phase(TinyNet(), loaders.valid, nn.CrossEntropyLoss(), torch.device("cpu"), phase, progress=False)
+    assert Phase("valid") is Phase.VALID   # the values still work, as the notebooks write them
+
+
+def test_unfreezing_more_blocks_than_the_model_has_is_refused_before_training(demo_split):
+    model, spec = build_model(4, arch="efficientnet_lite0", pretrained=False, img_size=64, verbose=False)
+    loaders = build_dataloaders(demo_split, spec, batch_size=16, num_workers=0)
+    config = TrainConfig(epochs=1, unfreeze=19, finetune_epochs=1)   # any backbone may have 19; this one has 18
+    epochs = []
+    with pytest.raises(OptionError, match=r"--unfreeze\) must be at most 18"):
+        fit(model, loaders, config, progress=False, log=quiet, on_epoch_end=lambda epoch, _: epochs.append(epoch))
+    assert epochs == []

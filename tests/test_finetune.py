@@ -82,7 +82,7 @@ def test_resume_in_the_middle_of_finetuning(demo_split, tmp_path):
 
     # Resuming with the fine-tuning options left out would silently skip the stage: refused.
     without_unfreeze = TrainConfig(epochs=2, lr=0.003, max_patience=10)
-    with pytest.raises(CheckpointError, match="unfreeze: 1 -> 0"):
+    with pytest.raises(CheckpointError, match=r"unfreeze( \(--unfreeze\))?: 1 -> 0"):
         fit(*fresh(), without_unfreeze, run_dir=tmp_path / "b", resume=True, progress=False, log=quiet)
 
     model, loaders = fresh()

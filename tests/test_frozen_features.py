@@ -8,9 +8,11 @@ from torch import nn
 
 from leafdl.config import TrainConfig
 from leafdl.data import build_dataloaders
-from leafdl.engine import fit, run_phase
+from leafdl.engine import Phase, fit, run_phase
+from leafdl.errors import OptionError
 from leafdl.frozen_features import FrozenFeatures, fold_batch_norms, has_frozen_features
 from leafdl.models import build_model, set_train_mode
+from leafdl.precision import Computation, Precision
 
 CPU = torch.device("cpu")
 
@@ -107,16 +109,45 @@ def test_remembered_validation_features_give_the_same_phase_result(demo_split):
     model, spec = frozen_model()
     loaders = build_dataloaders(demo_split, spec, batch_size=8, num_workers=0)
     criterion = nn.CrossEntropyLoss()
-    frozen = FrozenFeatures(model)
-    plain = run_phase(model, loaders.valid, criterion, CPU, "valid", progress=False)
-    first = run_phase(model, loaders.valid, criterion, CPU, "valid", progress=False, frozen=frozen)
+    fast = Computation.for_stage(model, CPU, Precision("fp32", "asked for"))
+    assert fast.frozen is not None                 # frozen features, an architecture it reproduces
+
+    def valid(computation=None):
+        return run_phase(model, loaders.valid, criterion, CPU, Phase.VALID, progress=False, computation=computation)
+
+    plain, first = valid(), valid(fast)
     # the classifier learns between epochs: the remembered features must meet the new weights
     set_train_mode(model)
     optimizer = torch.optim.Adam(model.classifier.parameters(), lr=0.01)
-    run_phase(model, loaders.train, criterion, CPU, "train", optimizer, progress=False, frozen=frozen)
+    run_phase(model, loaders.train, criterion, CPU, Phase.TRAIN, optimizer, progress=False, computation=fast)
     model.eval()
-    remembered = run_phase(model, loaders.valid, criterion, CPU, "valid", progress=False, frozen=frozen)
-    computed = run_phase(model, loaders.valid, criterion, CPU, "valid", progress=False)
+    remembered, computed = valid(fast), valid()
     assert first == plain
     assert remembered == computed
     assert remembered.loss != first.loss   # the classifier did change
+
+
+class DenseNetLike(nn.Module):
+    """Shaped like MobileNetV2 (.features, .classifier), but with a ReLU before the pooling, as DenseNet has."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+        self.classifier = nn.Linear(8, 4)
+
+    def forward(self, x):
+        pooled = nn.functional.adaptive_avg_pool2d(nn.functional.relu(self.features(x)), 1)
+        return self.classifier(torch.flatten(pooled, 1))
+
+
+def test_a_model_whose_forward_differs_runs_plainly_even_with_frozen_features():
+    model = DenseNetLike().eval()
+    model.features.requires_grad_(False)
+    assert not has_frozen_features(model)               # recognised by its class, not by its attributes
+    computation = Computation.for_stage(model, CPU, Precision("bf16", "asked for"))
+    assert computation.frozen is None and computation.precision.name == "fp32"
+    images = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(computation.outputs(images, training=False), model(images))
+    with pytest.raises(OptionError, match="DenseNetLike"):
+        FrozenFeatures(model)

@@ -61,10 +61,10 @@ def test_each_file_is_decoded_once_and_training_images_still_vary(demo_split):
 
 def test_too_large_a_dataset_stays_on_disk_and_says_so(demo_split):
     train, valid = (scan_class_folders(demo_split / part, check_images=False) for part in ("train", "valid"))
-    fits, message = memory_plan(train, valid, SMALL.size, budget=1_000_000)
+    fits, message = memory_plan(train.images, valid.images, SMALL.size, budget=1_000_000)
     assert not fits
     assert "read from disk every epoch" in message and "over the 1 MB memory budget" in message
-    fits, message = memory_plan(train, valid, SMALL.size, budget=100_000_000)
+    fits, message = memory_plan(train.images, valid.images, SMALL.size, budget=100_000_000)
     assert fits and "kept in memory" in message
 
 

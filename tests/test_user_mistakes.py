@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -26,6 +29,7 @@ import leafdl.engine
 import leafdl.pipeline
 from leafdl.cli import main
 from leafdl.data import load_rgb, split_dataset
+from leafdl.run_folder import RUN_MARKER
 
 TINY = ["--img-size", "64", "--epochs", "1", "--batch-size", "16", "--arch", "efficientnet_lite0",
         "--workers", "0", "--quiet"]
@@ -63,7 +67,7 @@ def test_second_run_on_other_data_into_the_same_out_is_refused(leaves, tmp_path,
     assert train(leaves, run) == 0
     capsys.readouterr()
 
-    assert train(other, run) == 2
+    assert train(other, run, "--resume") == 2
     err = capsys.readouterr().err
     assert "the image files" in err and "another --out" in err and "Traceback" not in err
     assert json.loads((run / "metadata.json").read_text())["classes"] == [
@@ -75,14 +79,14 @@ def test_second_run_on_other_data_into_the_same_out_is_refused(leaves, tmp_path,
 def test_second_run_with_another_split_setting_is_refused(leaves, tmp_path, capsys, option, differs):
     run = tmp_path / "run"
     assert train(leaves, run) == 0
-    assert train(leaves, run, *option) == 2
+    assert train(leaves, run, *option, "--resume") == 2
     assert differs in capsys.readouterr().err
 
 
-def test_the_same_command_again_reuses_its_own_split(leaves, tmp_path, capsys):
+def test_the_same_command_resumed_reuses_its_own_split(leaves, tmp_path, capsys):
     run = tmp_path / "run"
     assert train(leaves, run) == 0
-    assert train(leaves, run) == 0
+    assert train(leaves, run, "--resume") == 0
     assert "Re-using the split" in capsys.readouterr().out
 
 
@@ -91,7 +95,7 @@ def test_a_changed_photo_is_noticed(leaves, tmp_path, capsys):
     assert train(leaves, run) == 0
     photo = sorted((leaves / "Healthy").glob("*.jpg"))[0]
     Image.open(photo).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photo)   # same name, other pixels
-    assert train(leaves, run) == 2
+    assert train(leaves, run, "--resume") == 2
     assert "the image files" in capsys.readouterr().err
 
 
@@ -122,6 +126,7 @@ def test_a_split_folder_without_its_completion_marker_is_not_reused(leaves, tmp_
     run = tmp_path / "run"
     half = run / "split"
     shutil.copytree(leaves, half / "train")   # what an old, interrupted copy looks like
+    (run / RUN_MARKER).write_text("{}")       # in a run folder leafdl made
     (half / "valid").mkdir()
     assert train(leaves, run, "--skip-bad-images") == 2
     assert "never finished" in capsys.readouterr().err
@@ -190,7 +195,9 @@ def test_impossible_training_options_are_refused_before_anything_is_written(leav
 
 @pytest.mark.parametrize("argv", [["predict", "run", "x.jpg", "--top", "0"], ["predict", "run", "x.jpg", "--top", "-1"],
                                   ["train", "data", "--workers", "-1"], ["data", "demo", "out", "--per-class", "0"],
-                                  ["weights", "download", "--timeout", "0"]])
+                                  ["weights", "download", "--timeout", "0"], ["data", "demo", "out", "--seed", "-1"],
+                                  ["data", "split", "src", "out", "--seed", "-1"],
+                                  ["data", "split", "src", "out", "--seed", str(2**32)]])
 def test_impossible_counts_are_refused_when_parsing(argv, capsys):
     with pytest.raises(SystemExit) as stop:
         main(argv)
@@ -275,6 +282,7 @@ def test_a_full_disk_while_saving_the_model_is_named_and_leaves_no_partial_file(
 def test_temporaries_of_a_killed_run_are_cleaned_at_the_next_run(leaves, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
+    (run / RUN_MARKER).write_text("{}")   # the killed run had claimed the folder
     stale = [run / ".model.pth.k2x9abcd.tmp", run / ".last.ckpt.zz81qq00.tmp"]
     for path in stale:
         path.write_bytes(os.urandom(1000))
@@ -371,7 +379,7 @@ def test_ctrl_c_during_training_keeps_the_best_model_and_its_curves(demo_split, 
     calls = []
 
     def run_phase_until_epoch_two(*args, **kwargs):
-        calls.append(args[4])
+        calls.append(1)
         if len(calls) == 3:          # train and valid of epoch 1 done; Ctrl-C in epoch 2
             raise KeyboardInterrupt
         return real_run_phase(*args, **kwargs)
@@ -405,3 +413,177 @@ def test_a_bug_is_not_disguised_as_a_user_error(leaves, tmp_path, monkeypatch):
     monkeypatch.setattr(leafdl.pipeline, "train_from_folder", buggy)
     with pytest.raises(ValueError, match="a bug"):
         main(["train", str(leaves), "--out", str(tmp_path / "run")])
+
+
+HAND_EDITED = '{"classes": ["a", "b"], "arch": "efficientnet_lite0", "input": %s}'
+
+
+@pytest.mark.parametrize("spec, says", [('{"size": 0}', '"input"."size" must be from 32'),
+                                        ('{"size": 64, "std": [0, 0.5, 0.5]}', '"input"."std" must be three numbers above 0'),
+                                        ('{"size": 64, "interpolation": "lanczos"}', '"input"."interpolation"')])
+def test_hand_edited_input_settings_are_named(tmp_path, capsys, spec, says):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metadata.json").write_text(HAND_EDITED % spec)
+    assert main(["predict", str(run), str(tmp_path / "x.jpg")]) == 2
+    err = capsys.readouterr().err
+    assert str(run / "metadata.json") in err and says in err and "Traceback" not in err
+
+
+# --- issue 27: splits that can always train -------------------------------------------------
+
+
+def test_a_class_too_small_for_both_sets_is_refused_at_split_time(leaves, tmp_path, capsys):
+    for extra in sorted((leaves / "Healthy").glob("*.jpg"))[2:]:
+        extra.unlink()                                  # Healthy keeps 2 photos
+    assert main(["data", "split", str(leaves), str(tmp_path / "split")]) == 2
+    err = capsys.readouterr().err
+    assert "Healthy (2)" in err and "at least 5 images" in err and "Traceback" not in err
+    assert not (tmp_path / "split").exists()
+    assert train(leaves, tmp_path / "run") == 2        # and training says the same, leaving no split behind
+    assert "Healthy (2)" in capsys.readouterr().err and not (tmp_path / "run" / "split").exists()
+
+
+# --- issue 27, case 7: the last tracebacks for user mistakes ---------------------------------
+
+
+def test_a_file_name_that_is_not_utf8_is_split_like_any_other(leaves, tmp_path, capsys):
+    odd = leaves / "Healthy" / os.fsdecode(b"leaf-\xff\xfe.jpg")   # as copied from an old Windows disk
+    shutil.copy2(next((leaves / "Healthy").glob("*.jpg")), odd)
+    assert main(["data", "split", str(leaves), str(tmp_path / "split")]) == 0
+    copied = [*(tmp_path / "split").rglob("leaf-*.jpg")]
+    assert [path.name for path in copied] == [odd.name]
+
+
+def test_a_validation_share_that_leaves_no_training_image_is_refused(leaves, tmp_path, capsys):
+    assert train(leaves, tmp_path / "run", "--valid", "0.99") == 2
+    err = capsys.readouterr().err
+    assert "validation share of 0.99" in err and "at least 100 images" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("device", ["meta", "xpu"])
+def test_a_device_leafdl_cannot_train_on_is_refused(demo_split, tmp_path, capsys, device):
+    assert train(demo_split, tmp_path / "run", "--device", device) == 2
+    err = capsys.readouterr().err
+    assert f"--device {device!r}" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_image_size_too_large_for_memory_is_refused(demo_split, tmp_path, capsys):
+    assert train(demo_split, tmp_path / "run", "--img-size", "3000") == 2
+    err = capsys.readouterr().err
+    assert "--img-size" in err and "at most 1024" in err and "Traceback" not in err
+
+
+def write_thin_png(path: Path) -> Path:
+    """A 1 x 100000 px PNG of a few hundred bytes: few pixels, but huge once its short side is resized."""
+    Image.new("RGB", (100000, 1), (40, 140, 60)).save(path, optimize=True)
+    return path
+
+
+def test_a_long_thin_image_is_refused_before_it_is_resized(leaves, tmp_path, capsys):
+    thin = write_thin_png(leaves / "Healthy" / "thin.png")
+    assert thin.stat().st_size < 2000
+    assert train(leaves, tmp_path / "run") == 2
+    err = capsys.readouterr().err
+    assert "thin.png" in err and "too long and thin" in err and "Traceback" not in err
+
+
+# --- issue 27, case 8: smaller mistakes -------------------------------------------------------
+
+
+def test_glob_characters_in_an_output_name_never_remove_your_files(leaves, tmp_path):
+    yours = tmp_path / ".a.notes.tmp"          # matched by the glob ".[ab].*.tmp", not by the name "[ab]"
+    yours.write_text("mine")
+    assert main(["data", "split", str(leaves), str(tmp_path / "[ab]")]) == 0
+    assert yours.read_text() == "mine"
+
+
+def test_ctrl_c_before_any_checkpoint_promises_none_and_a_fresh_start_works(demo_split, tmp_path, monkeypatch,
+                                                                          capsys):
+    def interrupted(self, run_dir):
+        raise KeyboardInterrupt                 # Ctrl-C right after the first epoch's line
+
+    monkeypatch.setattr(leafdl.checkpoint.TrainingState, "save", interrupted)
+    run = tmp_path / "run"
+    assert train(demo_split, run) == 130
+    err = capsys.readouterr().err
+    assert "has no last.ckpt" in err and "without --resume" in err and not (run / "last.ckpt").exists()
+    monkeypatch.undo()
+    assert train(demo_split, run) == 0
+
+
+def test_predict_shows_control_characters_in_class_names_as_escapes(trained_run, demo_split, capsys):
+    metadata_path = trained_run / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata["classes"] = [f"Healthy\x1b[2J\x1b[1;1H{index}" for index in range(len(metadata["classes"]))]
+    metadata_path.write_text(json.dumps(metadata))
+    photo = next((demo_split / "valid" / "Healthy").glob("*.jpg"))
+    capsys.readouterr()
+    assert main(["predict", str(trained_run), str(photo)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "Healthy\\x1b[2J" in out
+
+
+def test_a_photo_copy_killed_midway_is_cleaned_and_a_second_copy_says_what_it_did(tmp_path, capsys):
+    staging = tmp_path / ".field.leafdl-tmp-k2x9"        # what `kill -9` during the copy leaves
+    (staging / "Bean_rust").mkdir(parents=True)
+    (staging / "Bean_rust" / "half.jpg").write_bytes(b"\xff\xd8")
+    assert main(["data", "field", str(tmp_path / "field")]) == 0
+    assert "Copied 240" in capsys.readouterr().out and not staging.exists()
+    assert main(["data", "field", str(tmp_path / "field")]) == 0
+    out = capsys.readouterr().out
+    assert "nothing was copied" in out and "Copied" not in out
+
+
+def test_drawing_the_demo_again_keeps_your_photo_in_its_folder(tmp_path):
+    demo = tmp_path / "demo"
+    assert main(["data", "demo", str(demo), "--per-class", "2"]) == 0
+    yours = demo / "Apple_scab" / "scab_from_my_orchard.jpg"
+    shutil.copy2(demo / "Apple_scab" / "scab_0000.jpg", yours)
+    assert main(["data", "demo", str(demo), "--per-class", "1"]) == 0
+    assert yours.is_file()
+    assert sorted(path.name for path in (demo / "Apple_scab").iterdir()) == ["scab_0000.jpg", yours.name]
+
+
+def test_workers_stop_when_their_torchrun_launcher_is_killed():
+    worker = ("import time\nfrom leafdl.distributed import die_with_launcher\ndie_with_launcher()\n"
+              "print('ready', flush=True)\ntime.sleep(300)\n")
+    launcher = ("import subprocess, sys, time\n"
+                f"worker = subprocess.Popen([sys.executable, '-c', {worker!r}], stdout=subprocess.PIPE, text=True)\n"
+                "assert worker.stdout.readline().strip() == 'ready'\n"
+                "print(worker.pid, flush=True)\ntime.sleep(300)\n")
+    process = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    worker_pid = int(process.stdout.readline())
+    process.kill()                                   # kill -9 of the launcher
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while is_running(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not is_running(worker_pid)
+
+
+def is_running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_user_error_under_torchrun_is_said_once_not_buried_in_tracebacks(leaves, tmp_path):
+    for extra in sorted((leaves / "Healthy").glob("*.jpg"))[2:]:
+        extra.unlink()                                  # a split error that only rank 0 meets
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
+               "--master-port", str(port), "-m", "leafdl", "train", str(leaves), "--out", str(tmp_path / "run"), *TINY]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode != 0
+    assert result.stderr.count("Healthy (2)") == 1             # rank 0's one line; the others stop quietly
+    assert re.search(r"Root Cause.*?rank\s*: 0 ", result.stderr, re.DOTALL)   # torchrun's summary blames rank 0
+    assert "Connection" not in result.stderr and "RuntimeError" not in result.stderr
