@@ -40,7 +40,7 @@ from torchvision import datasets, transforms
 
 from leafdl.errors import LeafdlError, OptionError
 from leafdl.files import remove_stale_temporaries, staging_folder
-from leafdl.run_folder import output_lock
+from leafdl.locks import output_lock
 from leafdl.memory_data import InMemoryImages, memory_plan
 
 if TYPE_CHECKING:

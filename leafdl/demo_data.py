@@ -53,7 +53,7 @@ from tqdm.auto import tqdm
 
 from leafdl.errors import LeafdlError, OptionError
 from leafdl.files import atomic_write, atomic_write_json, remove_stale_temporaries
-from leafdl.run_folder import output_lock
+from leafdl.locks import output_lock
 
 DEMO_CLASSES: tuple[str, ...] = ("Apple_scab", "Black_rot", "Cedar_apple_rust", "Healthy")
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from leafdl.errors import LeafdlError
 from leafdl.files import remove_stale_temporaries, staging_folder
-from leafdl.run_folder import output_lock
+from leafdl.locks import output_lock
 
 PACKAGE = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"

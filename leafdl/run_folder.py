@@ -15,8 +15,9 @@ files safe there:
   process, so ``kill -9`` never leaves a folder locked. ``leafdl predict`` takes no lock:
   it reads the last complete ``model.pth`` (every file is written atomically).
 
-The same lock guards the outputs of ``leafdl data split/demo/apples/field``
-(:func:`output_lock`, a ``.NAME.leafdl-lock`` file beside the output while it is written).
+The same kind of lock guards the outputs of ``leafdl data split/demo/apples/field``
+(:func:`leafdl.locks.output_lock`, a ``.NAME.leafdl-lock`` file beside the output while it
+is written).
 
 ``--resume`` also checks the data: the marker records a fingerprint of pre-split data
 (:func:`leafdl.data.source_fingerprint`), so a resume on other images is refused instead
@@ -31,107 +32,26 @@ Example:
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator
+from typing import Callable, Iterator
 
+from leafdl import __version__
+from leafdl.checkpoint import TRAINING_STATE_FILE, restore_model_file
+from leafdl.data import is_split_folder, scan_class_folders, source_fingerprint
 from leafdl.errors import LeafdlError
 from leafdl.files import atomic_write_json, write_failed
+from leafdl.locks import file_lock
 
 RUN_MARKER = ".leafdl-run.json"
 RUN_LOCK = ".leafdl-lock"
-LOCK_SUFFIX = ".leafdl-lock"
-TRAINING_STATE_FILE = "last.ckpt"   # as leafdl.checkpoint names it (not imported: it loads torch)
 # What file managers and notebooks drop into any folder: never counted as your files.
 SYSTEM_JUNK = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".ipynb_checkpoints", RUN_LOCK})
 
 
 class RunFolderError(LeafdlError, ValueError):
     """The run folder cannot be written as asked; the message says why and what to do."""
-
-
-class OutputBusyError(LeafdlError, RuntimeError):
-    """Another leafdl process is writing the same output right now."""
-
-
-# ---------------------------------------------------------------------------
-# The OS lock
-# ---------------------------------------------------------------------------
-
-
-def _try_lock(handle) -> bool:
-    """Take an exclusive, non-blocking lock on an open file; False if another process holds it."""
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-def _holder(lock_path: Path) -> str:
-    try:
-        pid = lock_path.read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
-    return f" (process {pid})" if pid.isdigit() else ""
-
-
-@contextmanager
-def file_lock(lock_path: str | Path, what: str) -> Iterator[None]:
-    """Hold an exclusive OS lock on ``lock_path`` while the block runs.
-
-    If another process holds it, raise :class:`OutputBusyError` at once (never wait):
-    ``what`` names the output in the message. The lock file is removed on release; one
-    left by a killed process is simply locked again (a dead process holds no lock).
-    """
-    lock_path = Path(lock_path)
-    try:
-        handle = open(lock_path, "a+", encoding="utf-8")
-    except OSError as error:
-        raise write_failed(lock_path, error) from error
-    with handle:
-        # Another process may remove the file between our open and our lock: then lock the new one.
-        if not _try_lock(handle) or not _same_file(handle, lock_path):
-            raise OutputBusyError(
-                f"{what} is being written by another leafdl process right now{_holder(lock_path)}. "
-                "Wait for it to finish (or stop it), or write somewhere else.")
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            lock_path.unlink(missing_ok=True)   # while still locked: the next writer makes a new one
-
-
-def _same_file(handle, path: Path) -> bool:
-    try:
-        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
-    except OSError:
-        return False
-
-
-def output_lock(target: str | Path) -> ContextManager[None]:
-    """The lock of an output folder that is built elsewhere and renamed into place.
-
-    ``leafdl data split SRC OUT`` builds ``OUT`` beside it, so its lock lives beside it
-    too: ``.OUT.leafdl-lock`` in ``OUT``'s parent folder.
-    """
-    target = Path(os.path.abspath(target))
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise write_failed(target, error) from error
-    return file_lock(target.parent / f".{target.name}{LOCK_SUFFIX}", str(target))
 
 
 # ---------------------------------------------------------------------------
@@ -181,8 +101,6 @@ def check_run_folder(run_dir: str | Path, resume: bool) -> None:
 
 def write_marker(run_dir: Path, data_dir: Path, data_fingerprint: str | None) -> None:
     """Claim ``run_dir`` for leafdl: what it trains on, and when it started."""
-    from leafdl import __version__
-
     atomic_write_json({"written_by": "leafdl train", "leafdl": __version__,
                        "started": time.strftime("%Y-%m-%d %H:%M:%S"), "data": str(data_dir.resolve()),
                        "data_fingerprint": data_fingerprint}, run_dir / RUN_MARKER)
@@ -205,8 +123,6 @@ def read_marker(run_dir: Path) -> dict:
 def split_data_fingerprint(data_dir: Path) -> str | None:
     """A fingerprint of pre-split data (``train/`` and ``valid/``); ``None`` for class folders,
     whose split carries its own (see :func:`leafdl.data.split_dataset`)."""
-    from leafdl.data import is_split_folder, scan_class_folders, source_fingerprint
-
     if not is_split_folder(data_dir):
         return None
     return "+".join(source_fingerprint(scan_class_folders(data_dir / part, check_images=False, min_classes=1))
@@ -257,8 +173,6 @@ def claimed(run_dir: str | Path, data_dir: str | Path, resume: bool,
 
 
 def _restore_model_file(run_dir: Path, log: Callable[[str], None]) -> None:
-    from leafdl.checkpoint import restore_model_file
-
     if restore_model_file(run_dir):
         log(f"{run_dir / 'model.pth'} was missing: rebuilt from the best weights in last.ckpt.")
 

@@ -127,7 +127,7 @@ def test_a_second_training_into_a_busy_run_folder_stops_while_predict_still_work
                                      ["data", "field", "{out}"], ["data", "apples", "{out}"]])
 def test_a_second_writer_of_a_data_folder_stops_at_once(demo_leaves, tmp_path, capsys, command):
     out = tmp_path / "out"
-    first = hold("from leafdl.run_folder import output_lock", f"held = output_lock({str(out)!r})", "held.__enter__()")
+    first = hold("from leafdl.locks import output_lock", f"held = output_lock({str(out)!r})", "held.__enter__()")
     try:
         argv = [part.format(leaves=demo_leaves, out=out) for part in command]
         assert main(argv) == 2
