@@ -42,7 +42,7 @@ from typing import Callable
 
 import torch
 from torch import nn, optim
-from tqdm.auto import tqdm
+from leafdl.progress import tqdm
 
 from leafdl import checkpoint, distributed
 from leafdl.config import TrainConfig

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 import torch
-from tqdm.auto import tqdm
+from leafdl.progress import tqdm
 
 from leafdl.checkpoint import CheckpointError, safe_torch_load
 from leafdl.errors import LeafdlError, WriteFailedError
