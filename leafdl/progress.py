@@ -30,7 +30,11 @@ import math
 import sys
 from typing import Any
 
-from tqdm.std import tqdm as TerminalBar
+# tqdm.auto's bar outside a notebook, and the base of its notebook bar: tqdm's bar plus
+# async iteration. It opens the iterable once when the bar is made (``iter(loader)``: a
+# DataLoader draws a seed from torch's generator then), so leafdl's training runs draw the
+# same random numbers, and give the same results, as they did with ``tqdm.auto``.
+from tqdm.asyncio import tqdm as TerminalBar
 
 # The final line in a notebook: description, percentage, a 10-character bar and the count.
 # No elapsed time or rate, which differ from one run (and machine) to the next.

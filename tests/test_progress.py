@@ -85,3 +85,21 @@ def test_in_a_kernel_the_librarys_bars_leave_plain_text_only(tmp_path) -> None:
     assert [output["output_type"] for output in drawing] == ["stream"]
     assert drawing[0]["name"] == "stdout"
     assert drawing[0]["text"] == "Drawing demo leaves: 100%|██████████| 8/8\n"
+
+
+@pytest.mark.parametrize("bar_class", [TerminalBar, NotebookBar])
+def test_training_draws_the_same_random_numbers_as_with_tqdm_auto(bar_class) -> None:
+    """A bar opens its DataLoader once when made, as tqdm.auto's does: the course's results stay as they were."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+    from tqdm.auto import tqdm as auto_bar
+
+    loader = DataLoader(TensorDataset(torch.arange(10.0)), batch_size=4, shuffle=True)
+
+    def next_draw_after_an_epoch(make_bar) -> int:
+        torch.manual_seed(0)
+        for _ in make_bar(loader, disable=True):
+            pass
+        return int(torch.randint(0, 10**6, (1,)))
+
+    assert next_draw_after_an_epoch(bar_class) == next_draw_after_an_epoch(auto_bar)
