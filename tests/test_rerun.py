@@ -1,10 +1,14 @@
-"""Every training lesson survives a live lecture: Run All, then Run All again, in one kernel.
+"""Every training lesson survives a live lecture: Run All, then every slide's cell again, in one kernel.
 
-Instructors run each deck before class and then run cells again live; students press
-Run All twice. nbval executes each notebook once, in a fresh kernel, so it cannot see a
-cell that relies on state an earlier run left behind (a model that is already trained, a
-patience counter that was never reset). This test executes a lesson's cells top to
-bottom twice in ONE kernel (nbclient), as JupyterLab does, and fails on:
+Instructors Run All before class, then run the cells again live from the slides (the
+set-up cells, slide type ``skip``, are not on the slides, so they are not run again);
+students run cells again too. nbval executes each notebook once, in a fresh kernel, so
+it cannot see a cell that relies on state an earlier cell left behind (a model that is
+already trained by the end of the notebook, a patience counter that was never reset).
+This test executes a lesson twice in ONE kernel (nbclient), as JupyterLab does: first
+every code cell, top to bottom (Run All); then, in order, every code cell a slide shows
+(the lecture). A cell that survives this also survives Run All twice, except a set-up
+cell that cannot run twice, which the second Run All would meet first. It fails on:
 
 * any error output, in either pass;
 * a progress bar that degraded to text (a ``0%|`` fragment): what RISE, GitHub and
@@ -12,8 +16,8 @@ bottom twice in ONE kernel (nbclient), as JupyterLab does, and fails on:
 * a stray echo of a return value: ``<All keys matched successfully>`` (a cell ending in
   ``load_state_dict``), a bare number under a cell ending in ``write_text``/``write_bytes``,
   or an object's repr with its memory address (``<... at 0x7f...>``);
-* a second pass that tells another story: a cell not tagged ``nbval-ignore-output`` whose
-  text output differs from the first pass (what nbval would compare with the stored one).
+* a second run that tells another story: a cell not tagged ``nbval-ignore-output`` whose
+  text output differs from the first run's (what nbval would compare with the stored one).
 
 It runs on a copy of ``notebooks/`` in a temporary folder, with an empty ``data/`` beside
 it, like CI's fresh checkout. It takes minutes (each lesson runs twice), so it carries
@@ -83,9 +87,29 @@ def output_text(output: dict) -> str:
 
 
 def comparable_text(outputs: list[dict]) -> list[str]:
-    """The outputs nbval would compare, as text: streams and values, not pictures."""
-    return [output_text(output) for output in outputs if output["output_type"] != "display_data"
-            or "image/png" not in output.get("data", {}) and "image/jpeg" not in output.get("data", {})]
+    """The outputs nbval would compare, as text: streams and values, not pictures.
+
+    Consecutive pieces of one stream are joined (a print may arrive in one message or two).
+    """
+    texts: list[str] = []
+    previous_stream = None
+    for output in outputs:
+        data = output.get("data", {})
+        if "image/png" in data or "image/jpeg" in data:
+            previous_stream = None
+            continue
+        stream = output.get("name") if output["output_type"] == "stream" else None
+        if stream is not None and stream == previous_stream:
+            texts[-1] += output_text(output)
+        else:
+            texts.append(output_text(output))
+        previous_stream = stream
+    return texts
+
+
+def on_a_slide(cell: nbformat.NotebookNode) -> bool:
+    """False for a set-up cell that the deck skips (slide type ``skip``)."""
+    return cell.metadata.get("slideshow", {}).get("slide_type") != "skip"
 
 
 def output_problems(cell: nbformat.NotebookNode) -> list[str]:
@@ -110,7 +134,7 @@ def output_problems(cell: nbformat.NotebookNode) -> list[str]:
 
 
 def run_twice(notebook_path: Path, workdir: Path) -> RerunReport:
-    """Execute every cell of a (staged) notebook twice in one kernel; report what went wrong."""
+    """Run All, then every cell a slide shows, in one kernel; report what went wrong."""
     notebook = nbformat.read(notebook_path, as_version=4)
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(workdir)}})
@@ -120,6 +144,8 @@ def run_twice(notebook_path: Path, workdir: Path) -> RerunReport:
     with client.setup_kernel():
         for run in (1, 2):
             for index, cell in code_cells:
+                if run == 2 and not on_a_slide(cell):
+                    continue
                 client.execute_cell(cell, index)
                 first_line = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
                 report.problems += [Problem(run, index, first_line, what) for what in output_problems(cell)]
@@ -129,8 +155,8 @@ def run_twice(notebook_path: Path, workdir: Path) -> RerunReport:
                     first_pass[index] = comparable_text(cell.outputs)
                 elif comparable_text(cell.outputs) != first_pass[index]:
                     report.problems.append(Problem(run, index, first_line, (
-                        "the second run shows other text than the first (a cell that relies on state an "
-                        f"earlier run left behind?): first {first_pass[index]!r:.300}, "
+                        "the second run shows other text than the first (a cell that relies on state "
+                        f"other cells left behind?): first {first_pass[index]!r:.300}, "
                         f"then {comparable_text(cell.outputs)!r:.300}")))
     return report
 
@@ -158,8 +184,11 @@ def test_every_training_lesson_is_checked() -> None:
 # --- the check itself, on small notebooks (seconds, no marker) ---------------------------
 
 
-def write_notebook(path: Path, *sources: str) -> Path:
+def write_notebook(path: Path, *sources: str, skipped: tuple[int, ...] = ()) -> Path:
+    """A notebook of code cells; those at the ``skipped`` indices are set-up cells the deck skips."""
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    for index in skipped:
+        notebook.cells[index].metadata["slideshow"] = {"slide_type": "skip"}
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, str(path))
     return path
@@ -185,12 +214,30 @@ def test_the_check_finds_what_a_lecture_would_show(tmp_path: Path) -> None:
     assert (1, 3, "stray") in found and (1, 4, "stray") in found
 
 
+def test_a_slide_that_relies_on_a_skipped_set_up_cell_fails_in_the_lecture(tmp_path: Path) -> None:
+    """As 05 did: a fresh model made in a set-up cell, 'untrained' asserted on a slide, trained further on."""
+    path = write_notebook(
+        tmp_path / "lesson.ipynb",
+        "weights = [0.0]",
+        "assert weights == [0.0], 'untrained'\nprint('untrained')",
+        "weights[0] += 1.0",
+        skipped=(0,),
+    )
+    report = run_twice(path, tmp_path)
+    print(report.describe())
+    assert [(problem.run, problem.cell) for problem in report.problems] == [(2, 1), (2, 1)]  # the error, the story
+    assert "untrained" in report.problems[0].what
+
+
 def test_the_check_passes_a_notebook_that_runs_twice_alike(tmp_path: Path) -> None:
     path = write_notebook(
         tmp_path / "lesson.ipynb",
         "import torch\ntorch.manual_seed(0)\nmodel = torch.nn.Linear(2, 2)\nprint(round(model.weight.sum().item(), 3))",
         "from leafdl.progress import tqdm\nfor _ in tqdm(range(3), desc='epoch 1'):\n    pass",
         "model.load_state_dict(model.state_dict());\nlen('a line that is fine')",
+        "import sys\nprint('one line,', end=' ')\nsys.stdout.flush()\nprint('in two messages')",
+        "weights = [0.0]",
+        "assert weights == [0.0]\nweights = [weights[0] + 1.0]",
     )
     report = run_twice(path, tmp_path)
     assert report.problems == [], report.describe()
