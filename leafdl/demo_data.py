@@ -49,7 +49,7 @@ from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
-from tqdm.auto import tqdm
+from leafdl.progress import tqdm
 
 from leafdl.errors import LeafdlError, OptionError
 from leafdl.files import atomic_write, atomic_write_json, remove_stale_temporaries

@@ -43,7 +43,7 @@ from typing import Callable
 
 import torch
 from torch import nn, optim
-from tqdm.auto import tqdm
+from leafdl.progress import tqdm
 
 import leafdl
 from leafdl import checkpoint, distributed

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from sklearn.metrics import classification_report, confusion_matrix
 from torch import nn
-from tqdm.auto import tqdm
+from leafdl.progress import tqdm
 
 from leafdl.data import readable_class_name
 from leafdl.precision import Computation

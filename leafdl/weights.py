@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 import torch
-from tqdm.auto import tqdm
+from leafdl.progress import tqdm
 
 from leafdl.errors import CheckpointError, LeafdlError, WriteFailedError
 from leafdl.files import atomic_write

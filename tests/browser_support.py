@@ -98,6 +98,9 @@ WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 IMAGE_MIMES = ("image/png", "image/jpeg")
 # A line that starts with an exception's name: "ValueError: ...", "KeyboardInterrupt".
 EXCEPTION_LINE = re.compile(r"^\w*(Error|Exception|Interrupt)\b", re.MULTILINE)
+# A tqdm bar at 0 % shown as text ("epoch 1:   0%|  | 0/6"), as a front end without a
+# widget manager (RISE, GitHub, nbconvert) draws tqdm's widget; not the end of "100%|".
+PROGRESS_BAR_AS_TEXT = re.compile(r"(?<![0-9])0%\|[^\n]*")
 
 
 # --------------------------------------------------------------------------
@@ -705,8 +708,9 @@ def check_notebook(
     cells that never ran, widgets that failed, missing images; move a slider
     if there is an explorer. A full-page screenshot is saved even when a step
     fails, and the notebook's kernel is shut down at the end, unless
-    ``keep_kernel`` (then :func:`check_slides` can present the notebook with
-    every cell run ahead, as an instructor does before class).
+    ``keep_kernel``: then the notebook is saved and its kernel kept, so that
+    :func:`check_slides` presents it with every cell run ahead and this run's
+    outputs, as an instructor does before class.
     """
     report = NotebookReport(notebook_path)
     clock = time.monotonic()
@@ -740,6 +744,8 @@ def check_notebook(
         if expected.has_slider or page.locator(".jp-Notebook .widget-slider").count():
             _check_slider(page, lab, notebook_path, report)
             lap("slider")
+        if keep_kernel:
+            save_notebook(page, lab, notebook_path)  # as Alt+R does: the deck then shows this run's outputs
         return report
     finally:
         if screenshot is not None:
@@ -952,7 +958,23 @@ JS_PRESENT_SLIDE = """() => {
                 .filter(text => text.startsWith('Error displaying widget')).map(text => text.slice(0, 120)),
             widgets_as_text: Array.from(slide.querySelectorAll('.jp-OutputArea-output'))
                 .map(node => node.innerText.trim())
-                .filter(text => /^(VBox|HBox|interactive|\\w+Slider)\\(/.test(text)).map(text => text.slice(0, 60))};
+                .filter(text => /^(VBox|HBox|interactive|\\w+Slider)\\(/.test(text)).map(text => text.slice(0, 60)),
+            // what the audience reads: every output shown, and the errors and stderr among them
+            output_texts: shown('.jp-OutputArea-output').map(node => node.innerText),
+            error_texts: shown('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"],' +
+                               '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
+                .map(node => node.innerText),
+            // font sizes on screen: the first paragraph or list item of prose, the first line of code
+            body_px: fontPx('.jp-RenderedMarkdown p, .jp-RenderedMarkdown li'),
+            code_px: fontPx('.jp-CodeCell:not(.reveal-skip) .cm-line'),
+            output_px: fontPx('.jp-OutputArea-output pre')};
+    function shown(selector) {
+        return Array.from(slide.querySelectorAll(selector)).filter(node => node.offsetParent !== null);
+    }
+    function fontPx(selector) {
+        const node = shown(selector).find(node => node.innerText.trim());
+        return node ? Math.round(10 * parseFloat(getComputedStyle(node).fontSize) * scale) / 10 : null;
+    }
 }"""
 
 # Watch a cell's prompt: the check knows the cell ran when it once showed [*].
@@ -981,6 +1003,9 @@ class SlideView:
     title: str
     height: int
     width: int
+    body_px: float | None = None  # font size of its prose on screen (None: no prose on the slide)
+    code_px: float | None = None  # font size of its code on screen (None: no code shown)
+    output_px: float | None = None  # font size of printed output on screen (None: none shown)
 
     def fits(self, viewport: dict[str, int] = SLIDE_VIEWPORT) -> bool:
         return self.height <= viewport["height"] and self.width <= viewport["width"]
@@ -1002,9 +1027,16 @@ class DeckReport:
     screenshots: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
+    def smallest_font_px(self, kind: str) -> float | None:
+        """The smallest ``"body"``, ``"code"`` or ``"output"`` font size on any slide, in pixels on screen."""
+        sizes = [getattr(view, f"{kind}_px") for view in self.slides if getattr(view, f"{kind}_px")]
+        return min(sizes, default=None)
+
     def describe(self) -> str:
         lines = [f"{self.notebook}: {len(self.slides)} of {self.total} slides seen, "
-                 f"{len(self.problems)} problem(s), {self.seconds:.1f} s"]
+                 f"{len(self.problems)} problem(s), {self.seconds:.1f} s; smallest font on a slide: "
+                 f"text {self.smallest_font_px('body')} px, code {self.smallest_font_px('code')} px, "
+                 f"printed output {self.smallest_font_px('output')} px"]
         lines += [f"  - {problem}" for problem in self.problems]
         lines += [f"  (widget shown as text on a slide, jupyterlab-rise issue 119: {text})" for text in self.widgets_as_text]
         lines += [f"  {view.slide_id:<12} {view.height:>5} px  {view.title}" for view in self.slides]
@@ -1078,12 +1110,18 @@ def _look_at_slide(page, lab: JupyterLabServer, notebook_path: str, report: Deck
     if run_a_cell and report.ran_cell_on is None and page.evaluate(JS_PRESENT_SLIDE)["code_cells"]:
         _run_first_code_cell(page, lab, notebook_path, report, number)
     slide = page.evaluate(JS_PRESENT_SLIDE)  # measured after the run: fresh outputs can be taller
-    view = SlideView(slide["id"], slide["title"], slide["height"], slide["width"])
+    view = SlideView(slide["id"], slide["title"], slide["height"], slide["width"],
+                     slide["body_px"], slide["code_px"], slide["output_px"])
     report.slides.append(view)
     if not view.fits():
         report.problems.append(
             f"slide {number} ({view.slide_id}, {view.title!r}) is {view.width}x{view.height} px, larger than "
             f"the {SLIDE_VIEWPORT['width']}x{SLIDE_VIEWPORT['height']} screen: split it, or move text to notes")
+    report.problems += [f"slide {number} ({view.slide_id}): a traceback on the slide: {text.strip()[-300:]}"
+                        for text in slide["error_texts"] if looks_like_error(text)]
+    report.problems += [f"slide {number} ({view.slide_id}): a progress bar shown as text: "
+                        f"{PROGRESS_BAR_AS_TEXT.search(text).group(0)!r} in {text.strip()[:100]!r}"
+                        for text in slide["output_texts"] if PROGRESS_BAR_AS_TEXT.search(text)]
     report.problems += [f"slide {number} ({view.slide_id}): {text}" for text in slide["widget_errors"]]
     report.widgets_as_text += [f"slide {number} ({view.slide_id}): {text}" for text in slide["widgets_as_text"]]
     if screenshot_dir is not None and number <= count:
@@ -1132,13 +1170,15 @@ def _run_first_code_cell(page, lab: JupyterLabServer, notebook_path: str, report
                         for text in run["errors"] if looks_like_error(text)]
 
 
-def write_sample_deck(path: Path, overflowing: bool = False) -> Path:
+def write_sample_deck(path: Path, overflowing: bool = False, faulty_outputs: bool = False) -> Path:
     """Write a small notebook with slide metadata of every kind, to test the slide check itself.
 
     Four slides: a title with a fragment, a code cell (the one the check runs), a slide
     with a subslide, and a last slide. A ``skip`` cell that would fail and a ``notes``
     cell must not show. With ``overflowing=True`` the last slide holds 80 lines, far
-    taller than a 720 px screen.
+    taller than a 720 px screen. With ``faulty_outputs=True`` the subslide's code cell
+    stores what a lecture must not show: tqdm's widget as its text (``0%|``) and a
+    traceback (stored outputs, so that the check finds them without running anything).
     """
     import nbformat
 
@@ -1157,6 +1197,7 @@ def write_sample_deck(path: Path, overflowing: bool = False) -> Path:
         typed(markdown("Speaker notes: long explanations go here, not on the slide."), "notes"),
         typed(markdown("## A slide with a subslide"), "slide"),
         typed(markdown("### The subslide"), "subslide"),
+        *([typed(faulty_cell(), "-")] if faulty_outputs else []),
         typed(markdown(f"## The last slide\n\n{last}"), "slide"),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
@@ -1164,6 +1205,35 @@ def write_sample_deck(path: Path, overflowing: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, str(path))
     return path
+
+
+def faulty_cell():
+    """A code cell whose stored outputs are a progress bar seen as text and a traceback."""
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("train(model)", execution_count=3)
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/plain": "epoch 1:   0%|          | 0/6 [00:00<?, ?it/s]"}),
+        nbformat.v4.new_output("error", ename="AssertionError", evalue="untrained: close to ln 4", traceback=[
+            "---------------------------------------------------------------------------",
+            "AssertionError                            Traceback (most recent call last)",
+            "AssertionError: untrained: close to ln 4"]),
+    ]
+    return cell
+
+
+def save_notebook(page, lab: JupyterLabServer, notebook_path: str) -> None:
+    """Save the notebook (**Ctrl+S**), and wait until the file on disk changed.
+
+    RISE's "Open as Reveal Slideshow" (Alt+R) saves the notebook before it opens the
+    deck, and the deck shows the saved outputs: so does the check, after Run All.
+    """
+    saved = lab.root_dir / notebook_path
+    before = saved.stat().st_mtime_ns
+    page.locator(".jp-NotebookPanel-notebook").first.click(position={"x": 5, "y": 5})  # focus the notebook
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_until(lambda: saved.stat().st_mtime_ns != before, 30, f"{notebook_path} to be saved")
 
 
 def has_slides(path: Path) -> bool:

@@ -1,19 +1,23 @@
 """End-to-end check of the course in a real browser: what does a student *see*?
 
-For each ``notebooks/NN_topic.ipynb`` with a slider explorer, and for the first
-two lessons (every one with ``LEAFDL_BROWSER_ALL=1``; nbval runs them all anyway), this opens
+For each ``notebooks/NN_topic.ipynb`` with a slider explorer, and for lessons 00, 02 and
+05 (every one with ``LEAFDL_BROWSER_ALL=1``; nbval runs them all anyway), this opens
 JupyterLab in headless Chromium, clicks **Run -> Run All Cells**, waits for the kernel, and checks
 the page: no error outputs, every widget drawn, at least as many images as
 the committed notebook stores, every cell run, and -- for notebooks with a
 slider explorer -- that moving the slider changes what the explorer shows.
 A screenshot of each notebook is saved to ``artifacts/browser/NN_topic.png``.
 
-Every notebook with slide metadata is also presented as instructors present it:
-the RISE deck (jupyterlab-rise, ``/rise/<notebook>``) at 1280x720, stepped through
-slide by slide. Each slide must fit the screen, a code cell is run from a slide, and
-the first slides are saved to ``artifacts/browser/slides-NN-1.png``, ``-2``, ``-3``.
-The other decks are presented as stored, without running anything: each slide must
-fit the screen there too.
+Every notebook run this way that has slide metadata is then presented as instructors
+present it after Run All before class: saved (as Alt+R does), then shown as its RISE deck
+(jupyterlab-rise, ``/rise/<notebook>``) at 1280x720, stepped through slide by slide. Each
+slide must fit the screen and show no traceback and no progress bar degraded to text
+(``0%|``, tqdm's widget where RISE has no widget manager); prose and code must be at
+least ``MIN_BODY_PX`` and ``MIN_CODE_PX`` tall, printed output ``MIN_OUTPUT_PX``
+(``notebooks/rise.css``); a code cell is
+run from a slide, and the first slides are saved to ``artifacts/browser/slides-NN-1.png``,
+``-2``, ``-3``. The other decks are presented as stored, without running anything, with
+the same checks.
 
 The check runs on copies in a temporary folder; the repository's notebooks
 are never written (a test asserts their bytes are unchanged).
@@ -73,7 +77,12 @@ MIN_SLIDE_DECKS = 3  # issue 13: at least three notebooks are checked as slides
 # explorers and the first two lessons, whose set-up check and split every later lesson
 # relies on; every other deck is presented as stored (each slide measured, nothing run),
 # which keeps CI within its time budget. LEAFDL_BROWSER_ALL=1 runs every notebook.
-RUN_IN_FULL = ("00", "02")
+RUN_IN_FULL = ("00", "02", "05")  # and 05, whose training cells a lecture runs live (issue 26)
+# Slides readable from the back of a room (notebooks/rise.css): the smallest font on any
+# slide, in pixels on a 1280x720 screen. JupyterLab's own sizes are 14 px and 13 px.
+MIN_BODY_PX = 20
+MIN_CODE_PX = 18
+MIN_OUTPUT_PX = 16
 BROWSER_NOTEBOOKS = [path for path in COURSE_NOTEBOOKS
                      if os.environ.get("LEAFDL_BROWSER_ALL") == "1" or path.name[:2] in RUN_IN_FULL
                      or expectations_from_notebook(path).has_slider]
@@ -98,6 +107,7 @@ def served_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_sample_notebook(workdir / "selfcheck" / "02_failing.ipynb", failing_cell=True)
     write_sample_deck(workdir / "selfcheck" / "03_deck.ipynb")
     write_sample_deck(workdir / "selfcheck" / "04_tall_deck.ipynb", overflowing=True)
+    write_sample_deck(workdir / "selfcheck" / "05_faulty_deck.ipynb", faulty_outputs=True)
     return workdir
 
 
@@ -182,6 +192,25 @@ def test_slide_check_reports_a_slide_taller_than_the_screen(lab: JupyterLabServe
     assert len(tall) == 1 and "The last slide" in tall[0], report.describe()
 
 
+def test_slide_check_reports_a_progress_bar_as_text_and_a_traceback(lab: JupyterLabServer, page) -> None:
+    report = check_slides(page, lab, "selfcheck/05_faulty_deck.ipynb", run_a_cell=False)
+    print(report.describe())
+
+    junk = [problem for problem in report.problems if "a progress bar shown as text: '0%|" in problem]
+    tracebacks = [problem for problem in report.problems if "a traceback on the slide" in problem]
+    assert len(junk) == 1 and "slide-2-1" in junk[0], report.describe()
+    assert len(tracebacks) == 1 and "untrained: close to ln 4" in tracebacks[0], report.describe()
+
+
+def assert_readable(deck) -> None:
+    """Prose, code and printed output on every slide at least MIN_BODY_PX, MIN_CODE_PX and
+    MIN_OUTPUT_PX tall (notebooks/rise.css)."""
+    body, code, output = (deck.smallest_font_px(kind) for kind in ("body", "code", "output"))
+    assert body is not None and body >= MIN_BODY_PX, f"prose at {body} px on a slide; {deck.describe()}"
+    assert code is None or code >= MIN_CODE_PX, f"code at {code} px on a slide; {deck.describe()}"
+    assert output is None or output >= MIN_OUTPUT_PX, f"output at {output} px on a slide; {deck.describe()}"
+
+
 # --------------------------------------------------------------------------
 # The course notebooks
 # --------------------------------------------------------------------------
@@ -218,6 +247,7 @@ def test_notebook_runs_cleanly_in_jupyterlab(notebook: Path, lab: JupyterLabServ
         print(deck.describe())
         assert deck.problems == [], deck.describe()
         assert len(deck.slides) == deck.total >= 5
+        assert_readable(deck)
     assert file_digest(notebook) == DIGESTS_BEFORE[notebook], (
         f"{notebook} changed on disk while the check ran; the check only writes to a "
         "temporary copy, so was the notebook edited meanwhile?"
@@ -231,6 +261,13 @@ def test_stored_deck_fits_the_screen(notebook: Path, lab: JupyterLabServer, page
     print(deck.describe())
     assert deck.problems == [], deck.describe()
     assert len(deck.slides) == deck.total >= 5
+    assert_readable(deck)
+
+
+def test_at_least_three_decks_are_presented_after_run_all() -> None:
+    """Issue 26: decks are checked as a lecture shows them, after Run All, not only as stored."""
+    presented_after_run_all = [path for path in BROWSER_NOTEBOOKS if path in SLIDE_DECKS]
+    assert len(presented_after_run_all) >= MIN_SLIDE_DECKS, [path.stem for path in presented_after_run_all]
 
 
 def test_at_least_three_notebooks_are_slide_decks() -> None:

@@ -7,14 +7,20 @@ training transforms it must share with leafdl.data.
 
 from __future__ import annotations
 
+import base64
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
 import torch
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter, MarkdownExporter
 from PIL import Image
 from torchvision import transforms
 
@@ -273,6 +279,49 @@ def test_scheduler_explorer_redraws_with_new_factor_and_patience():
     reductions = ", ".join(str(step.epoch) for step in steps if step.reduced)
     assert f"after epoch(s): <b>{reductions}</b>" in summary.value
     assert f"lr = <b>{steps[-1].lr:.3g}</b>" in summary.value
+
+
+# --- Static renders: what GitHub, nbconvert and a RISE slide show of an explorer ----------
+
+
+def shown_picture(explorer) -> bytes:
+    """The plain picture the explorer's output carries beside the widget."""
+    return base64.b64decode(explorer._repr_mimebundle_()["image/png"])
+
+
+def test_an_explorers_output_carries_its_picture_beside_the_widget():
+    explorer = scheduler_explorer(SERIES["document"])
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # JupyterLab still draws the live widget
+    assert bundle["text/plain"].startswith("VBox(children=(FloatSlider(value=0.5")  # the text stored notebooks hold
+    assert shown_picture(explorer) == bytes(explorer.picture.value)
+
+    explorer.sliders["patience"].value = 1
+    assert shown_picture(explorer) == bytes(explorer.picture.value)  # the picture as the sliders left it
+
+
+def test_a_notebook_rendered_without_a_kernel_shows_the_explorers_pictures(tmp_path, leaf_image):
+    """Executed as the course builds its notebooks (widget state saved), then rendered by nbconvert."""
+    leaf_image.save(tmp_path / "leaf.png")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "from leafdl.course.widgets import augmentation_explorer, scheduler_explorer",
+        "augmentation_explorer('leaf.png', size=64)",
+        f"scheduler_explorer({SERIES['document']})",
+    )])
+    NotebookClient(notebook, timeout=120, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    for cell in notebook.cells[1:]:
+        (output,) = cell.outputs
+        assert base64.b64decode(output["data"]["image/png"]).startswith(PNG_SIGNATURE)
+    markdown, resources = MarkdownExporter().from_notebook_node(notebook)
+    pictures = [name for name in resources["outputs"] if name.endswith(".png")]
+    assert len(pictures) == 2 and all(f"]({name})" in markdown for name in pictures)
+    assert "VBox(" not in markdown
+
+    notebook.metadata.pop("widgets")  # a viewer that ignores saved widget state, as GitHub does
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 2
 
 
 def test_scheduler_explorer_needs_metrics():

@@ -32,6 +32,7 @@ check that moving a slider really changes the picture (``explorer.picture.value`
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 from dataclasses import dataclass
@@ -113,8 +114,30 @@ def figure_to_png(fig, dpi: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def _explorer(sliders: dict, draw, extra: list | None = None):
-    """A VBox of ``sliders`` above a picture that ``draw(**values)`` renders, redrawn on every change.
+class Explorer(widgets.VBox):
+    """A column of sliders above a picture, which also shows as that picture where widgets cannot.
+
+    A widget needs a live kernel and a widget manager. GitHub, nbconvert, a notebook
+    opened without its kernel, and a RISE slide (jupyterlab-rise has no widget manager)
+    have none, and would show only the widget's text, ``VBox(children=(FloatSlider(...``.
+    So the explorer's output also carries its picture as a plain ``image/png``: JupyterLab
+    draws the live widget, the others draw the picture as it was when the cell ran.
+    """
+
+    def __repr__(self) -> str:
+        """The text a plain VBox shows (stored notebooks keep it, and nbval compares it)."""
+        return super().__repr__().replace(type(self).__name__, "VBox", 1)
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        picture = getattr(self, "picture", None)  # set by _explorer
+        if picture is not None and picture.value:
+            bundle["image/png"] = base64.b64encode(picture.value).decode("ascii")
+        return bundle
+
+
+def _explorer(sliders: dict, draw, extra: list | None = None) -> Explorer:
+    """An :class:`Explorer` of ``sliders`` above a picture that ``draw(**values)`` renders, redrawn on every change.
 
     ``draw`` returns a matplotlib figure. The box gets two attributes for code and tests:
     ``sliders`` (name -> slider) and ``picture`` (the ``ipywidgets.Image``).
@@ -129,7 +152,7 @@ def _explorer(sliders: dict, draw, extra: list | None = None):
     for slider in sliders.values():
         slider.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([*sliders.values(), *(extra or []), picture])
+    box = Explorer([*sliders.values(), *(extra or []), picture])
     box.sliders, box.picture = sliders, picture
     return box
 
