@@ -62,7 +62,6 @@ FILE_MARKS = {
     "test_browser.py": ("browser", "slow"),
     "test_distributed.py": ("distributed", "slow"),
     "test_cpu_kernels.py": ("notebooks", "slow"),
-    "test_rerun.py": ("notebooks", "slow"),
 }
 
 

@@ -17,7 +17,11 @@ cell that cannot run twice, which the second Run All would meet first. It fails 
   ``load_state_dict``), a bare number under a cell ending in ``write_text``/``write_bytes``,
   or an object's repr with its memory address (``<... at 0x7f...>``);
 * a second run that tells another story: a cell not tagged ``nbval-ignore-output`` whose
-  text output differs from the first run's (what nbval would compare with the stored one).
+  text output differs from the first run's (what nbval would compare with the stored one);
+* a first run that differs from the stored outputs. The kernel runs with PyTorch held to
+  its AVX2 kernels (``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2``), so this first
+  run is also these lessons' second nbval pass on other math kernels
+  (``tests/test_cpu_kernels.py`` gives the other notebooks theirs).
 
 It runs on a copy of ``notebooks/`` in a temporary folder, with an empty ``data/`` beside
 it, like CI's fresh checkout. It takes minutes (each lesson runs twice), so it carries
@@ -45,6 +49,8 @@ TRAINING_LESSONS = ("05", "06", "07", "08", "10", "11", "12")
 LESSONS = tuple(os.environ.get("LEAFDL_RERUN", ",".join(TRAINING_LESSONS)).split(","))
 CELL_TIMEOUT_S = 300
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
+# What most x86 laptops run (see tests/test_cpu_kernels.py); this machine may have AVX-512 or AMX.
+AVX2_ONLY = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 # A bar at 0 % ("  0%|", not the end of "100%|"): tqdm's widget as a text-only front end shows it.
 PROGRESS_JUNK = re.compile(r"(?<![0-9])0%\|")
@@ -141,6 +147,9 @@ def run_twice(notebook_path: Path, workdir: Path) -> RerunReport:
     report = RerunReport(notebook_path.name)
     first_pass: dict[int, list[str]] = {}
     code_cells = [(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    # What an executed, stored notebook shows (a cell never executed has nothing to compare).
+    stored = {index: comparable_text(cell.outputs) for index, cell in code_cells
+              if cell.get("execution_count") is not None}
     with client.setup_kernel():
         for run in (1, 2):
             for index, cell in code_cells:
@@ -153,6 +162,10 @@ def run_twice(notebook_path: Path, workdir: Path) -> RerunReport:
                     continue
                 if run == 1:
                     first_pass[index] = comparable_text(cell.outputs)
+                    if index in stored and first_pass[index] != stored[index]:
+                        report.problems.append(Problem(run, index, first_line, (
+                            f"the output differs from the stored one (on {os.environ.get('ATEN_CPU_CAPABILITY')} "
+                            f"kernels?): stored {stored[index]!r:.300}, now {first_pass[index]!r:.300}")))
                 elif comparable_text(cell.outputs) != first_pass[index]:
                     report.problems.append(Problem(run, index, first_line, (
                         "the second run shows other text than the first (a cell that relies on state "
@@ -167,8 +180,11 @@ def _lesson_params() -> list:
 
 
 @pytest.mark.notebooks
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", _lesson_params())
-def test_lesson_runs_twice_in_one_kernel(notebook: Path, tmp_path: Path) -> None:
+def test_lesson_runs_twice_in_one_kernel(notebook: Path, tmp_path: Path, monkeypatch) -> None:
+    for name, value in AVX2_ONLY.items():   # the kernel inherits them
+        monkeypatch.setenv(name, value)
     workdir = stage_notebooks(NOTEBOOKS, tmp_path) / "notebooks"
     report = run_twice(workdir / notebook.name, workdir)
     print(report.describe())
@@ -241,3 +257,16 @@ def test_the_check_passes_a_notebook_that_runs_twice_alike(tmp_path: Path) -> No
     )
     report = run_twice(path, tmp_path)
     assert report.problems == [], report.describe()
+
+
+def test_a_first_run_that_differs_from_the_stored_output_is_reported(tmp_path: Path) -> None:
+    """What nbval would report: the stored notebook says 0.917, this kernel prints 0.918."""
+    path = write_notebook(tmp_path / "lesson.ipynb", "print(0.918)", "print('same')")
+    notebook = nbformat.read(path, as_version=4)
+    for cell, text in zip(notebook.cells, ("0.917\n", "same\n")):
+        cell.execution_count = 1
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    nbformat.write(notebook, str(path))
+    report = run_twice(path, tmp_path)
+    assert [(problem.run, problem.cell) for problem in report.problems] == [(1, 0)], report.describe()
+    assert "differs from the stored one" in report.problems[0].what
