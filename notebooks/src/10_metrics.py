@@ -1,21 +1,23 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 10 · Metrics and visualisation
 #
-# Training prints a line per epoch. Those numbers tell you whether the model learns,
-# whether it overfits, and where it still goes wrong, if you know how to read them.
-# This notebook trains a short run and reads everything it produced.
+# Training prints a line per epoch. Those numbers say whether the model learns, whether
+# it overfits, and where it still goes wrong, if you know how to read them.
 #
 # **You will learn**
 #
-# - the document's three tracked metrics (accuracy, loss, learning rate) on a real run;
-# - how to read the document's 2x2 metrics plot, and what good curves look like;
-# - the overfitting gap `train_acc - val_acc` and the document's thresholds;
+# - the tracked metrics and the document's 2x2 plot, on a real run;
+# - the overfitting gap `train_acc - val_acc`, and a run that really overfits;
 # - the confusion matrix, and per-class precision, recall and F1;
-# - how to look at the mistakes themselves, the most useful picture of all.
+# - how to look at the mistakes themselves.
 #
-# **Time:** about 15 minutes to read and run. Follows the document's section
-# **11. Metrics and Visualization** (*Tracked Metrics*, *Overfitting Detection*,
-# *Visualization*).
+# **Time:** about 25 minutes. Document section **11. Metrics and Visualization**.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Follows the document's section 11 (*Tracked Metrics*, *Overfitting Detection*,
+# *Visualization*). Both runs train on the real apple photos: the short run of the
+# document's recipe takes about 25 s, the overfitting run about 15 s. Every cell can be
+# run again; the training cells start from a fresh model each time.
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
@@ -23,24 +25,24 @@ import numpy as np
 import torch
 
 from leafdl.config import TrainConfig
-from leafdl.course import COURSE_IMG_SIZE, demo_data
+from leafdl.course import COURSE_IMG_SIZE, apple_data
 from leafdl.data import build_dataloaders, load_rgb, readable_class_name
 from leafdl.engine import fit
 from leafdl.models import build_model
 
-leaves, split = demo_data()
+photos, split = apple_data()   # the 240 real apple-leaf photos, split 192 / 48
 RUN = "../data/runs/10-metrics"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A short run to measure
 #
-# Five epochs of the document's recipe (frozen EfficientNet-Lite0 features, a new
-# classifier, Adam at lr 0.001, ReduceLROnPlateau, early stopping), at 128 px so that it
-# takes seconds on a CPU. `fit` returns a `History`: every number of its log, in lists.
+# Five epochs of the document's recipe on the apple photos (frozen EfficientNet-Lite0
+# features, a new classifier, Adam at lr 0.001, ReduceLROnPlateau, early stopping), at
+# 128 px. `fit` returns a `History`: every number of its log, in lists.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
-torch.manual_seed(0)
-model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
+torch.manual_seed(0)   # a fresh model each time this cell runs
+model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)
 config = TrainConfig(epochs=5, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", num_workers=0)
 history = fit(model, loaders, config, run_dir=RUN, progress=False)
@@ -66,17 +68,17 @@ print(f"\nbest epoch: {history.best_epoch} (valid acc {history.best_valid_acc:.3
       "its weights are the ones fit() keeps and saved as model.pth")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Accuracy is a count.** The validation set has 48 images, so validation accuracy moves
-# in steps of 1/48 ≈ 0.021: one more leaf classified correctly.
+# **Accuracy is a count.** The validation set has 48 photos, so validation accuracy moves
+# in steps of 1/48 ≈ 0.021: one more photo classified correctly.
 
 # %% slideshow={"slide_type": "-"}
 n_valid = len(loaders.valid.dataset)
 for epoch, acc in enumerate(history.valid_acc, start=1):
-    print(f"epoch {epoch}: valid acc {acc:.3f} = {round(acc * n_valid)} / {n_valid} leaves correct")
+    print(f"epoch {epoch}: valid acc {acc:.3f} = {round(acc * n_valid)} / {n_valid} photos correct")
 assert n_valid == 48
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# On 48 images, 0.833 against 0.854 is a single leaf, well within luck. Real datasets
+# On 48 photos, 0.833 against 0.854 is a single photo, well within luck. Real datasets
 # (thousands of validation images) give finer and more trustworthy accuracies.
 #
 # **Loss says how sure.** Accuracy only asks whether the top class is right. The loss (the
@@ -101,16 +103,16 @@ assert all(lr == config.lr for lr in history.lr)   # the scheduler never acted
 # %% slideshow={"slide_type": "subslide"}
 from leafdl.plots import plot_history
 
-fig = plot_history(history, title="EfficientNet-Lite0 on the demo leaves, 5 epochs")
+fig = plot_history(history, title="EfficientNet-Lite0 on the apple photos, 5 epochs")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # How to read it, panel by panel:
 #
 # 1. **Accuracy (top left)**: both curves should rise and stay close. Validation above
-#    training, as here early on, is normal in transfer learning: training accuracy is
-#    measured on *augmented* images with dropout active, the harder task. The dotted line
-#    marks the best epoch: the weights kept.
+#    training, as in this run (the check below counts the epochs), is normal in transfer
+#    learning: training accuracy is measured on *augmented* images with dropout active,
+#    the harder task. The dotted line marks the best epoch: the weights kept.
 # 2. **Loss (top right)**: both should fall and stay close. Still falling at the last
 #    epoch, as here, means more epochs would help. A *validation* loss that turns upward
 #    while training loss keeps falling is the classic signature of overfitting.
@@ -121,10 +123,11 @@ plt.show()
 
 # %% slideshow={"slide_type": "subslide"}
 # What the notes say about this run's curves, checked:
-print("epoch 1, validation above training:", history.valid_acc[0] > history.train_acc[0])
+above = sum(valid > train for train, valid in zip(history.train_acc, history.valid_acc))
+print(f"validation accuracy above training accuracy in {above} of {history.epochs} epochs")
 print("both losses still falling at the last epoch:",
       history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1] < history.valid_loss[-2])
-assert history.valid_acc[0] > history.train_acc[0]
+assert above >= history.epochs - 1
 assert history.train_loss[-1] < history.train_loss[-2] and history.valid_loss[-1] < history.valid_loss[-2]
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -149,8 +152,8 @@ for epoch in range(history.epochs):
           f"= {gap:+.3f}  -> {interpret_gap(gap)}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Negative gaps: the model does not really do better on images it never trained on. The
-# two accuracies are not measured the same way.
+# Negative gaps would mean the model does better on photos it never trained on. It does
+# not: the two accuracies are not measured the same way.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # - **Training accuracy is an average over the epoch, while the weights change.** The
@@ -172,23 +175,24 @@ from leafdl.data import eval_transforms, image_folder
 from leafdl.engine import run_phase
 
 plain_train = DataLoader(image_folder(split / "train", eval_transforms(spec)), batch_size=32)
-model.eval()
-train_after = run_phase(model, plain_train, nn.CrossEntropyLoss(), next(model.parameters()).device, "valid",
-                        progress=False)
-best = history.best_epoch - 1   # fit has loaded this epoch's weights into `model`
-print(f"epoch {best + 1}, training images, averaged during the epoch (augmented): {history.train_acc[best]:.3f}")
-print(f"epoch {best + 1}, training images, after the epoch (like validation):     {train_after.accuracy:.3f}")
-print(f"epoch {best + 1}, validation images:                                      {history.valid_acc[best]:.3f}")
-fair_gap = train_after.accuracy - history.valid_acc[best]
-print(f"gap measured fairly: {fair_gap:+.3f} -> {interpret_gap(fair_gap)}")
-assert train_after.accuracy > history.train_acc[best] and abs(fair_gap) < abs(history.gap[best]) and -0.1 < fair_gap < 0
+train_after = run_phase(model.eval(), plain_train, nn.CrossEntropyLoss(), next(model.parameters()).device,
+                        "valid", progress=False)
 assert len(plain_train.dataset) == 192
 
+# %% slideshow={"slide_type": "subslide"}
+best = history.best_epoch - 1   # fit has loaded this epoch's weights into `model`
+print(f"epoch {best + 1}, training photos, averaged during the epoch (augmented): {history.train_acc[best]:.3f}")
+print(f"epoch {best + 1}, training photos, after the epoch (like validation):     {train_after.accuracy:.3f}")
+print(f"epoch {best + 1}, validation photos:                                      {history.valid_acc[best]:.3f}")
+fair_gap = train_after.accuracy - history.valid_acc[best]
+print(f"gap measured fairly: {fair_gap:+.3f} -> {interpret_gap(fair_gap)}")
+assert train_after.accuracy > history.train_acc[best] and abs(fair_gap) < 0.1
+
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Measured fairly, training accuracy is higher than the epoch's running average and the
-# gap is closer to 0, inside "good generalisation": a small classifier on frozen features
-# has little room to memorise 192 leaves. (These 48 validation leaves happen to be a
-# little easier, hence a gap still below 0.) Section 4 provokes overfitting.
+# Measured fairly, training accuracy is higher than the epoch's running average, and the
+# gap lies inside "good generalisation" (below 0.1 either way): after five epochs on 192
+# augmented photos the classifier has not memorised its training set. With 48 validation
+# photos, a gap of a photo or two either way is noise. Section 4 provokes overfitting.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # For contrast, the document's own example of overfitting, and two made-up runs:
@@ -206,23 +210,22 @@ for train_acc, val_acc in [(0.99, 0.70), (0.96, 0.83), (0.91, 0.89)]:
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. A run that overfits
 #
-# The demo leaves are easy, so the run above never overfits. We provoke it, with the same
-# frozen backbone and a new classifier:
+# The run above does not overfit. We provoke it, on the same apple photos, with the same
+# frozen backbone and a fresh classifier:
 #
-# - **4 training leaves per class** (16 images instead of 192): easy to memorise;
+# - **4 training photos per class** (16 instead of 192): easy to memorise;
 # - **no augmentation**: the same 16 pictures every epoch;
-# - **lr 0.003**, three times the document's, and 96 px images, to keep it quick.
+# - **lr 0.003**, three times the document's, and 96 px photos, to keep it quick.
 #
-# Up to 30 epochs, early-stopping patience 7, seeded; validation on the same 48 leaves.
+# Up to 30 epochs, early-stopping patience 7, seeded; validation on the same 48 photos.
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"}
 from torch.utils.data import Subset
 
 from leafdl.data import DataLoaders
 from leafdl.models import input_spec_for
 
-small_spec = input_spec_for("efficientnet_lite0", 96)
-plain = eval_transforms(small_spec)                          # no randomness at all
+plain = eval_transforms(input_spec_for("efficientnet_lite0", 96))   # no randomness at all
 all_train = image_folder(split / "train", plain)
 four_each = [i for c in range(4) for i in [j for j, (_, label) in enumerate(all_train.samples) if label == c][:4]]
 small_loaders = DataLoaders(
@@ -230,62 +233,76 @@ small_loaders = DataLoaders(
     valid=DataLoader(image_folder(split / "valid", plain), batch_size=32),
     classes=all_train.classes,
 )
-torch.manual_seed(0)
+assert len(four_each) == 16
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+torch.manual_seed(0)   # a fresh model each time this cell runs
 overfit_model, _ = build_model(num_classes=4, arch="efficientnet_lite0", img_size=96, verbose=False)
 overfit_config = TrainConfig(epochs=30, max_patience=7, lr=0.003, img_size=96)
 overfit = fit(overfit_model, small_loaders, overfit_config, progress=False)
-assert len(four_each) == 16
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The log's last line names the *frozen stage*: `fit`'s word for training with the
+# backbone frozen, the document's whole method (notebook 12 adds a fine-tuning stage).
 
 # %% slideshow={"slide_type": "subslide"}
-fig = plot_history(overfit, title="Provoked overfitting: 16 training leaves, no augmentation")
+fig = plot_history(overfit, title="Provoked overfitting: 16 training photos, no augmentation")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Every panel now tells the overfitting story:
 #
-# - **Accuracy**: training accuracy climbs to 1.000 (all 16 leaves right) while
-#   validation accuracy peaks and falls back.
+# - **Accuracy**: training accuracy climbs to 1.000 (all 16 photos right) within a few
+#   epochs, while validation accuracy stalls far below it.
 # - **Loss**: training loss falls towards 0, while validation loss turns upward after its
 #   lowest point: the classifier grows ever surer of its memorised answers, including the
-#   ones that are wrong on new leaves.
+#   ones that are wrong on new photos.
 # - **Learning rate**: the scheduler halves it once accuracy stalls, which cannot help:
 #   the problem is the data, not the step size.
 # - **Gap**: above 0.2 at the end, red: significant overfitting.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 best, last = overfit.best_epoch - 1, overfit.epochs - 1
 lowest_loss = int(np.argmin(overfit.valid_loss))
 print(f"training accuracy 1.000 from epoch {overfit.train_acc.index(1.0) + 1}; "
       f"stopped early after epoch {overfit.epochs}: {overfit.stopped_early}")
-print(f"validation loss: lowest {overfit.valid_loss[lowest_loss]:.3f} at epoch {lowest_loss + 1}, "
-      f"{overfit.valid_loss[last]:.3f} at the last")
-print(f"best epoch {best + 1}: valid acc {overfit.valid_acc[best]:.3f}, gap {overfit.gap[best]:+.3f}")
-print(f"last epoch {last + 1}: valid acc {overfit.valid_acc[last]:.3f}, gap {overfit.gap[last]:+.3f} "
+print(f"validation loss: lowest {overfit.valid_loss[lowest_loss]:.2f} at epoch {lowest_loss + 1}, "
+      f"{overfit.valid_loss[last]:.2f} at the last")
+print(f"best epoch {best + 1}: valid acc {overfit.valid_acc[best]:.3f}, gap {overfit.gap[best]:+.2f}")
+print(f"last epoch {last + 1}: valid acc {overfit.valid_acc[last]:.3f}, gap {overfit.gap[last]:+.2f} "
       f"-> {interpret_gap(overfit.gap[last])}")
-assert max(overfit.train_acc) == 1.0 and overfit.stopped_early and best < last
-assert overfit.valid_loss[last] > overfit.valid_loss[lowest_loss] + 0.15 and lowest_loss <= best + 1
-assert overfit.gap[last] > 0.2 and overfit.valid_acc[last] < overfit.valid_acc[best]
+assert overfit.train_acc.index(1.0) < 6 and overfit.stopped_early and best < last
+assert overfit.valid_loss[last] > overfit.valid_loss[lowest_loss] + 0.03 and lowest_loss < last - 2
+assert overfit.gap[last] > 0.2 and overfit.valid_acc[last] <= overfit.valid_acc[best] < 0.85
 assert last - best == overfit_config.max_patience and min(overfit.lr) < overfit_config.lr
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The exact epochs and accuracies in this cell may differ a little on another computer
+# (its arithmetic rounds differently, and 16 photos leave little room for it to average
+# out); the assertions check the story, which does not change. Why does validation
+# accuracy stall instead of falling? The backbone is frozen: the classifier can only
+# reweigh the same 1280 features, so memorising 16 photos cannot wreck what they show.
+# Overfitting appears as the gap and as overconfidence (the validation loss). With more
+# that can learn (unfrozen blocks, notebook 12) and as few photos, it can fall too.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Early stopping ended the run 7 epochs after the best epoch, and `fit` kept that epoch's
-# weights. The model we hold must score the best epoch's validation loss, not the last's:
+# weights. The model we hold scores the best epoch's validation loss, not the last's:
 
-# %% slideshow={"slide_type": "-"}
-overfit_model.eval()
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 device = next(overfit_model.parameters()).device
-check = run_phase(overfit_model, small_loaders.valid, nn.CrossEntropyLoss(), device, "valid", progress=False,
-                  amp=device.type == "cuda")   # evaluated exactly as fit did (mixed precision on a CUDA GPU)
-print(f"model after fit: valid loss {check.loss:.4f}, acc {check.accuracy:.3f}")
-print(f"best epoch {best + 1}:    valid loss {overfit.valid_loss[best]:.4f}, acc {overfit.valid_acc[best]:.3f}")
-print(f"last epoch {last + 1}:   valid loss {overfit.valid_loss[last]:.4f}, acc {overfit.valid_acc[last]:.3f}")
-assert abs(check.loss - overfit.valid_loss[best]) < 1e-5 and check.accuracy == overfit.valid_acc[best]
-assert abs(check.loss - overfit.valid_loss[last]) > 0.1
+check = run_phase(overfit_model.eval(), small_loaders.valid, nn.CrossEntropyLoss(), device, "valid",
+                  progress=False, amp=device.type == "cuda")   # evaluated exactly as fit did
+print(f"model after fit: valid loss {check.loss:.3f}, acc {check.accuracy:.3f}")
+print(f"best epoch {best + 1}:    valid loss {overfit.valid_loss[best]:.3f}, acc {overfit.valid_acc[best]:.3f}")
+print(f"last epoch {last + 1}:   valid loss {overfit.valid_loss[last]:.3f}, acc {overfit.valid_acc[last]:.3f}")
+assert abs(check.loss - overfit.valid_loss[best]) < 1e-4 and check.accuracy == overfit.valid_acc[best]
+assert check.loss < overfit.valid_loss[last] - 0.02
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The cure is the *Tuning Guidelines* row for overfitting: more data, more augmentation,
-# dropout, early stopping. The first run had 12 times the leaves and augmentation, and no
-# overfitting at all.
+# dropout, early stopping. The first run had 12 times the photos and augmentation, and
+# its gap, measured fairly, stayed inside "good generalisation".
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The confusion matrix
@@ -375,16 +392,13 @@ from leafdl.plots import show_images
 samples = loaders.valid.dataset.samples  # the validation loader is not shuffled: same order as predictions
 confidence = predictions.probabilities.max(axis=1)
 wrong = predictions.misclassified()
-print(f"{len(wrong)} of {len(predictions.labels)} validation leaves are misclassified")
+print(f"{len(wrong)} of {len(predictions.labels)} validation photos are misclassified, "
+      f"{np.sum(confidence[wrong] < 0.5)} of them with less than 50% confidence")
+assert len(wrong) > 0
+shown = wrong[np.argsort(-confidence[wrong])][:8]   # the most confident mistakes first
 
-if len(wrong):
-    shown = wrong[np.argsort(-confidence[wrong])][:8]
-    suptitle = "Misclassified validation leaves (most confident first)"
-else:
-    # No mistakes: the least confident correct answers are the next most instructive.
-    shown = np.argsort(confidence)[:8]
-    suptitle = "No mistakes: the least confident correct answers"
-    print("No mistakes! Showing the least confident correct answers instead.")
+# %% slideshow={"slide_type": "-"} jupyter={"source_hidden": true}
+suptitle = "Misclassified validation photos (most confident first)"
 images = [load_rgb(samples[i][0]) for i in shown]
 titles = [f"true: {readable_class_name(predictions.classes[predictions.labels[i]])}\n"
           f"pred: {readable_class_name(predictions.classes[predictions.predicted[i]])} ({confidence[i]:.0%})"
@@ -415,19 +429,20 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - **Accuracy** is correct / total: on 48 validation images it moves in steps of one leaf
-#   (0.021). **Loss** also measures confidence. The **learning rate** shows what the
-#   scheduler did.
-# - The **2x2 plot**: accuracy curves rise and stay close, loss curves fall and stay
-#   close, the learning rate steps down on plateaus, the gap stays small.
-# - The **gap** `train_acc - val_acc`: about 0 is good, above 0.1 mild and above 0.2
-#   significant overfitting. Training accuracy, averaged over an epoch on augmented
-#   images, can make it negative.
-# - **Overfitting** (16 training leaves, no augmentation): training accuracy reaches 1.0,
-#   validation loss turns upward, the gap passes 0.2; early stopping keeps the best epoch.
-# - The **confusion matrix** (rows true, columns predicted) shows *which* classes are
-#   confused; **precision** (column), **recall** (row) and **F1** per class.
+# - **Accuracy** counts (one photo in 48 is 0.021); **loss** also measures confidence;
+#   the **learning rate** shows what the scheduler did.
+# - The **2x2 plot**: accuracies rise and stay close, losses fall, the gap stays small.
+# - The **gap** `train_acc - val_acc`: ~0 good, > 0.1 mild, > 0.2 significant overfitting.
+# - **Overfitting**: training accuracy 1.0, validation stalls, its loss turns upward.
+# - The **confusion matrix** shows *which* classes are confused; **precision** (column),
+#   **recall** (row), **F1**.
 # - Always **look at the mistakes**.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Training accuracy, averaged over an epoch on augmented photos, can make the gap
+# negative: measure the training photos like the validation photos to read it fairly.
+# The overfitting run had 16 training photos and no augmentation; early stopping kept its
+# best epoch.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
