@@ -430,10 +430,10 @@ def _reference_verdict(model: nn.Module, history: dict, loaders: dict[str, DataL
         return wrong("your history matches leafdl.engine.fit's, but the weights you returned do not: return the "
                      "model with the best epoch's weights loaded.")
     cuts = [epoch for epoch in range(2, right.epochs + 1) if right.lr[epoch - 1] < right.lr[epoch - 2]]
-    return report(True, f"the same {right.epochs} epochs as leafdl.engine.fit on the same apple photos: the "
-                        f"rate halved from epoch {', '.join(map(str, cuts)) or '-'}, early stopping after epoch "
-                        f"{right.epochs}, and the best epoch's weights ({right.best_epoch}) returned. "
-                        "That is the loop leafdl runs.", "")
+    halved = f"the rate halved for epoch(s) {' and '.join(map(str, cuts))}, " if cuts else ""
+    return report(True, f"the same {right.epochs} epochs as leafdl.engine.fit on the same apple photos: "
+                        f"{halved}early stopping after epoch {right.epochs}, and the best epoch's weights "
+                        f"({right.best_epoch}) returned. That is the loop leafdl runs.", "")
 
 
 @checked
