@@ -341,7 +341,7 @@ for epoch in range(EPOCHS):
         print("Max patience reached - Stopping")
         break
 
-model.load_state_dict(best_model);   # the best model, not the last one
+model.load_state_dict(best_model)   # the best model, not the last one
 history["gap"] = [t - v for t, v in zip(history["train_acc"], history["valid_acc"])]
 print(f"best epoch {best_epoch}: valid acc {max_acc:.3f}")
 
@@ -417,7 +417,8 @@ metadata = {
     "best_valid_acc": max_acc,
     "history": history,
 }
-(RUN / "metadata.json").write_text(json.dumps(metadata, indent=2));
+with open(RUN / "metadata.json", "w") as file:
+    json.dump(metadata, file, indent=2)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The document's 2x2 plot: accuracy, loss, learning rate, and the gap (click to show the
