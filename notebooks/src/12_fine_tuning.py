@@ -14,8 +14,15 @@
 # - why field photos want larger images and gentler random crops;
 # - how the two recipes compare, and when fine-tuning hurts.
 #
-# **Time:** about 15 minutes, plus a minute of training. Starts from the document's
-# **Tuning Guidelines** (section 13).
+# **Time:** about 30 minutes, with about two minutes of training. Starts from the
+# document's **Tuning Guidelines** (section 13).
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The only lesson that goes past the document's method. Its data are the field photos
+# (beans, not apples) on purpose: on the apple photos frozen features already do well,
+# so fine-tuning has nothing to show. Short of time: skip section 8 (reading), and
+# present section 7 from the stored outputs. The training cells of sections 5 to 7 take
+# most of the run time; run them with Ctrl+Enter so the slide stays put.
 
 # %% slideshow={"slide_type": "skip"}
 import shutil
@@ -51,6 +58,10 @@ assert counts["valid"] == {"Angular_leaf_spot": 16, "Bean_rust": 16, "Healthy": 
 # class, downsized to 288 px; `data/field-photos/README.md` says how.
 # `leafdl data field OUT_DIR` copies them anywhere. Two of each class:
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Ask the room to spot the disease in each photo before naming the classes: the lesions
+# are small and the backgrounds busy, which is the whole difficulty of this lesson.
+
 # %% slideshow={"slide_type": "-"}
 examples = [path for name in counts["train"] for path in sorted((photos / name).glob("*.jpg"))[:2]]
 fig = show_images([load_rgb(path) for path in examples],
@@ -77,6 +88,11 @@ plt.show()
 # of the classifier will: the *training* accuracy itself stays low. That is
 # underfitting, and the table's first remedy is to unfreeze layers (measured in section 5).
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The diagnosis comes first: low *training* accuracy is underfitting (the model cannot
+# fit even the photos it sees); high training and low validation accuracy is
+# overfitting. The remedies are opposite, so read the training curve before choosing.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. What "unfreezing the last N blocks" means
 #
@@ -87,6 +103,10 @@ plt.show()
 #
 # `leafdl.models.unfreeze_last_blocks(model, n)` sets `requires_grad = True` on the last
 # `n` children of `model.features`. What does each choice train, with 3 classes?
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# "From the end" because late features are the most specific to ImageNet's objects and
+# the cheapest to adapt; early edge and colour detectors transfer to leaves as they are.
 
 # %% slideshow={"slide_type": "subslide"}
 rows = []
@@ -103,7 +123,7 @@ trainable = dict((n, t) for n, t, _ in rows)
 assert trainable[0] == 1280 * 3 + 3 and trainable[1] / trainable[0] > 100
 assert 0.95 < rows[4][2] < 1 and rows[5][2] == 1
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} jupyter={"source_hidden": true}
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.bar([str(n) for n, _, _ in rows], [t for _, t, _ in rows], color="tab:green")
 ax.set(xlabel="unfrozen blocks (from the end)", ylabel="trainable parameters", yscale="log",
@@ -116,6 +136,11 @@ plt.show()
 # are two thirds of the blocks but more than 95% of the parameters: the late blocks are
 # the wide ones. All 18 train every one of the 3.4 million.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The y axis is logarithmic: each step up is ten times more. More trainable parameters
+# means more to learn from the same 192 photos, and more time per epoch (the backward
+# pass goes deeper).
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Two stages, two learning rates
 #
@@ -127,9 +152,20 @@ plt.show()
 #    train both. The pretrained blocks are already good: they get a smaller learning
 #    rate (`backbone_lr`, 3e-4 here) than the classifier (`lr = 1e-3`).
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Why two stages: a random classifier sends large, meaningless gradients back through
+# the network in its first epochs; with the backbone frozen they cannot damage it. Why
+# a smaller backbone rate: its weights are already good and only need nudging; the new
+# classifier starts from nothing.
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Adam takes *parameter groups*, each with its own learning rate. What
 # `make_finetune_optimizer` builds for the field recipe's 12 blocks:
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The classifier is the last group, so `optimizer.param_groups[-1]["lr"]` is its rate:
+# the number `fit` prints as `lr` in each epoch's line. A scheduler scales both groups'
+# rates by the same factor.
 
 # %% slideshow={"slide_type": "-"}
 model, spec = build_model(3, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE)
@@ -145,6 +181,11 @@ for name, group in zip(("backbone (last 12 blocks)", "classifier"), optimizer.pa
 # leaves them in eval mode, notebook 06). Unfrozen, they learn: in training they
 # normalise with the batch's statistics and update their averages on our leaves. With 12
 # of 18 blocks unfrozen, the first 6 keep eval mode:
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Small batches make this risky: a BatchNorm layer in training mode normalises each batch
+# by its own mean and variance, which for 8 photos are noisy. With very small batches,
+# keep more blocks frozen.
 
 # %% slideshow={"slide_type": "-"}
 set_train_mode(model)
@@ -167,7 +208,11 @@ assert modes[:6] == [{"eval"}] * 6 and modes[6:] == [{"train"}] * 12
 # crop_scale_min=0.35)` uses `RandomResizedCrop(size, scale=(0.35, 1.0))`. Six random
 # crops of one bean-rust photo with each setting:
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The point to make: a random crop keeps the photo's label even when it shows none of
+# the disease. Augmentation helps only while the label stays true of what the crop shows.
+
+# %% slideshow={"slide_type": "subslide"} jupyter={"source_hidden": true}
 from matplotlib.patches import Rectangle
 
 photo = load_rgb(sorted((photos / "Bean_rust").glob("*.jpg"))[3])
@@ -211,11 +256,20 @@ for size in (COURSE_IMG_SIZE, 192, 224, 320):
 # each image costs about (size / 224)² times the computation. The full-size
 # recipe trains at 320 px; the notebook's, at 1.5 x 128 = 192 px.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# (320 / 224)² ≈ 2: the full recipe pays about twice the computation per image for
+# lesions that keep about 1.4 times as many pixels across.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The document's frozen recipe on the field photos
 #
-# Frozen features, a new classifier, Adam at 0.001, crops of 8-100%, 128 px, 7 epochs. `train_recipe` trains a fresh pretrained model and prints
-# one line per epoch.
+# Frozen features, a new classifier, Adam at 0.001, crops of 8-100%, 128 px, 7 epochs.
+# `train_recipe` trains a fresh pretrained model (seeded: running it again repeats the
+# run) and prints one line per epoch.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# While it trains, ask: which number will tell us whether this is underfitting? (The
+# training accuracy, not the validation accuracy.)
 
 # %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 def train_recipe(config, data=split, batch_size=32, seed=0):
@@ -226,7 +280,7 @@ def train_recipe(config, data=split, batch_size=32, seed=0):
                                 crop_scale_min=config.crop_scale_min)
     started = time.perf_counter()
     history = fit(model, loaders, config, device=torch.device("cpu"), progress=False,
-                  log=lambda line: print(line) if line.startswith("Epoch") else None)
+                  log=lambda line: print(line) if line.startswith(("Epoch", "Fine-tuning")) else None)
     print(f"best valid acc {history.best_valid_acc:.3f} (epoch {history.best_epoch}); "
           f"{time.perf_counter() - started:.0f} s")
     return model, loaders, history
@@ -240,6 +294,11 @@ assert frozen.best_valid_acc <= 0.75 and max(frozen.train_acc) < 0.85
 # The frozen model gets at most three photos in four right (best validation accuracy
 # at most 0.75), and its *training* accuracy stays below 0.85 too: underfitting.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Compare with the apple photos of notebooks 04 to 11, where the same frozen recipe
+# reaches about 0.9: the backbone's features separate lab photos of single leaves, not
+# field photos.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # **Which photos does it get wrong?** The misclassified validation photos, the most
 # confident mistakes first, with the model's probability for each class:
@@ -250,7 +309,7 @@ predictions = collect_predictions(frozen_model, frozen_loaders.valid, classes=fr
 samples = frozen_loaders.valid.dataset.samples   # not shuffled: the same order as the predictions
 short = {"Angular_leaf_spot": "spot", "Bean_rust": "rust", "Healthy": "healthy"}
 wrong = predictions.misclassified()
-wrong = wrong[np.argsort(-predictions.probabilities[wrong].max(axis=1))][:12]
+wrong = wrong[np.argsort(-predictions.probabilities[wrong].max(axis=1))][:8]
 titles = [f"true: {short[predictions.classes[predictions.labels[i]]]}\n"
           + " ".join(f"{short[name]} {p:.0%}" for name, p in zip(predictions.classes, predictions.probabilities[i]))
           for i in wrong]
@@ -258,7 +317,7 @@ print(f"{len(predictions.misclassified())} of {len(predictions.labels)} validati
       f"accuracy {predictions.accuracy:.3f}")
 
 # %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
-fig = show_images([load_rgb(samples[i][0]) for i in wrong], titles, columns=6, size=1.8,
+fig = show_images([load_rgb(samples[i][0]) for i in wrong], titles, columns=4, size=2.5,
                   suptitle="The frozen model's mistakes (most confident first)")
 plt.show()
 assert abs(predictions.accuracy - frozen.best_valid_acc) < 1e-9   # fit() kept the best epoch's weights
@@ -272,13 +331,24 @@ assert confidence.max() > 0.6 and confidence.min() < 0.6
 # small, far, in shadow? Would *you* get it right? (These are the best epoch's weights,
 # as asserted: the model `fit` returns.)
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# A good moment for the room to judge a few photos themselves. Confident mistakes often
+# show a healthy-looking part of a diseased leaf, or a distant leaf where the lesions are
+# a few pixels wide: the two things section 4's gentler crops and larger images address.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The field recipe, on the same photos
 #
 # Three changes, scaled to the notebook: **unfreeze the last 12 blocks** after 3 frozen
 # epochs, backbone learning rate 3e-4, for 4 more epochs; **gentler crops** (at least 35%
 # of the photo); **larger images**, 192 px instead of 128. Same seed, same split, 7
-# epochs in all.
+# epochs in all. In the log, `lr` is the classifier's rate (0.001); the line before the
+# first fine-tuning epoch gives the backbone's, 3e-4.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The fine-tuning epochs are slower (backward through 12 blocks): run it with Ctrl+Enter
+# and talk through the log while it trains. The stage switch shows in the log as the
+# "Fine-tuning: ..." line.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 FIELD_RECIPE = TrainConfig(epochs=3, unfreeze=12, finetune_epochs=4, backbone_lr=3e-4, crop_scale_min=0.35,
@@ -286,7 +356,7 @@ FIELD_RECIPE = TrainConfig(epochs=3, unfreeze=12, finetune_epochs=4, backbone_lr
 field_model, field_loaders, field = train_recipe(FIELD_RECIPE)
 assert field.stage == ["frozen"] * 3 + ["finetune"] * 4
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] jupyter={"source_hidden": true}
 histories = {"document (frozen, 128 px, crops 8-100%)": frozen,
              "field recipe (12 blocks, 192 px, crops 35-100%)": field}
 fig, (acc_ax, best_ax) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [2, 1]})
@@ -343,6 +413,11 @@ assert field.train_acc[-1] - frozen.train_acc[-1] >= 0.1
 # learning rate of 1e-2, ten times the classifier's, after one frozen epoch; against the
 # frozen recipe on the same 24 photos.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# An exaggerated setting on purpose (all blocks, a backbone rate ten times the
+# classifier's, 24 photos), so that the damage shows in a few epochs. Milder versions of
+# it do the same harm more slowly.
+
 # %% slideshow={"slide_type": "-"}
 tiny = Path("../data/12-tiny-field-split")
 if tiny.exists():
@@ -367,7 +442,7 @@ for name, config in tiny_configs.items():
     print(name)
     tiny_histories[name] = train_recipe(config, data=tiny, batch_size=8)[2]
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"] jupyter={"source_hidden": true}
 fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 3.6))
 for name, history in tiny_histories.items():
     epochs = range(1, history.epochs + 1)
@@ -425,6 +500,10 @@ assert aggressive.best_valid_acc <= calm.best_valid_acc
 # `--finetune-epochs 20` (an upper bound for early stopping) and `--backbone-lr 3e-4` are
 # the defaults. Without `--unfreeze`, `leafdl train` runs the document's frozen method.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# These commands are for a terminal, after class: at 320 px the recipe takes two to
+# three minutes on a 2-core CPU. `--resume` continues either stage after an interruption.
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Measured by `benchmarks/bench_finetune.py` (not here) on the same photos as 500 px
 # originals, 2-core CPU; first and last rows: seeds 42, 1, 2 (mean, range), others 42:
@@ -458,6 +537,10 @@ assert aggressive.best_valid_acc <= calm.best_valid_acc
 #
 # **Try it:** change `FIELD_RECIPE` in section 6 (fewer blocks, `crop_scale_min=0.08`,
 # `img_size=128`): which change matters most?
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# If time allows, run the "Try it" live with one change and compare the best validation
+# accuracy with the stored 0.8+. Each change costs about the section 6 cell's time.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

@@ -30,11 +30,12 @@ from leafdl.models import build_model
 leaves, split = demo_data()
 RUN = Path("../data/runs/A2-demo")
 WORK = Path("../data/runs/A2-files")
-shutil.rmtree(RUN, ignore_errors=True)
 WORK.mkdir(parents=True, exist_ok=True)
 
 # %% slideshow={"slide_type": "skip"} tags=["nbval-ignore-output"]
-# A one-epoch run to have real files to save, load, break and export (a few seconds).
+# A one-epoch run to have real files to save, load, break and export (a few seconds),
+# into an empty folder: this notebook's run from an earlier execution is removed first.
+shutil.rmtree(RUN, ignore_errors=True)
 torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
 loaders = build_dataloaders(split, spec, batch_size=32, num_workers=0)

@@ -39,7 +39,7 @@ from leafdl.course.exercises.nb07 import check_first_reduction_epoch, check_lr_a
 from leafdl.course.exercises.nb08 import check_stop_epoch, check_latest_useful_best_epoch, check_early_stopper
 from leafdl.course.exercises.nb09 import check_batches_tracked, check_best_weights, check_state_dict_numbers
 from leafdl.course.exercises.nb10 import check_precision_of_class, check_gap_report
-from leafdl.course.exercises.nb11 import check_resume_command, check_optimizer_steps
+from leafdl.course.exercises.nb11 import check_resume_command, check_optimizer_steps, check_train_model
 from leafdl.course.exercises.nb12 import (check_finetune_optimizer, check_smallest_crop_side,
                                           check_trainable_after_unfreezing)
 from leafdl.course.exercises.nb13 import check_batch_size_for, check_scaled_learning_rate, check_steps_per_epoch
@@ -75,6 +75,7 @@ __all__ = [
     "check_gap_report",
     "check_resume_command",
     "check_optimizer_steps",
+    "check_train_model",
     "check_trainable_after_unfreezing",
     "check_finetune_optimizer",
     "check_smallest_crop_side",
