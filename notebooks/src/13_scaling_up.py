@@ -42,8 +42,6 @@ from leafdl.models import build_model, count_parameters, unfreeze_last_blocks
 
 leaves, split = demo_data()
 RUNS = Path("../data/runs")
-for old_run in ("13-two-processes", "13-one-process"):
-    shutil.rmtree(RUNS / old_run, ignore_errors=True)   # from empty folders: leafdl never trains over a finished run
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Data parallelism in one picture
