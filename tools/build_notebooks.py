@@ -123,9 +123,13 @@ def slide_type(cell: nbformat.NotebookNode) -> str | None:
     return cell.metadata.get("slideshow", {}).get("slide_type")
 
 
-def prose_words(nb: nbformat.NotebookNode) -> int:
-    """Words of the markdown cells, without code blocks, tables' pipes or link targets."""
-    text = " ".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+def prose_words(nb: nbformat.NotebookNode, on_slides_only: bool = False) -> int:
+    """Words of the markdown cells, without code blocks, tables' pipes or link targets.
+
+    ``on_slides_only`` leaves out speaker notes and skipped cells: what the class sees.
+    """
+    text = " ".join(cell.source for cell in nb.cells if cell.cell_type == "markdown"
+                    and not (on_slides_only and slide_type(cell) in ("notes", "skip")))
     text = re.sub(r"```.*?```", " ", text, flags=re.S)
     text = re.sub(r"\]\([^)]*\)", "]", text)
     return len(re.findall(r"[A-Za-z0-9][\w'’.-]*", text))
@@ -139,7 +143,7 @@ def notebook_stats(path: Path) -> dict:
             "slides": sum(kind == "slide" for kind in types),
             "subslides": sum(kind == "subslide" for kind in types),
             "typed": sum(kind is not None for kind in types) / max(len(types), 1),
-            "words": prose_words(nb)}
+            "words": prose_words(nb), "slide_words": prose_words(nb, on_slides_only=True)}
 
 
 # --------------------------------------------------------------------------
@@ -318,11 +322,11 @@ def check() -> list[str]:
 
 def print_stats() -> None:
     """One line per stored notebook: what an instructor and a reviewer want to know."""
-    print(f"{'notebook':<24} {'KB':>5} {'cells':>5} {'slides':>6} {'sub':>4} {'typed':>6} {'words':>6}")
+    print(f"{'notebook':<24} {'KB':>5} {'cells':>5} {'slides':>6} {'sub':>4} {'typed':>6} {'words':>6} {'shown':>6}")
     for path in course_files(NOTEBOOKS, ".ipynb"):
         s = notebook_stats(path)
         print(f"{path.stem:<24} {s['kb']:>5} {s['cells']:>5} {s['slides']:>6} {s['subslides']:>4} "
-              f"{s['typed']:>6.0%} {s['words']:>6}")
+              f"{s['typed']:>6.0%} {s['words']:>6} {s['slide_words']:>6}")
 
 
 def main() -> None:
