@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import shutil
 import subprocess
@@ -42,6 +44,7 @@ def test_errors_are_one_clear_line_not_a_traceback(tmp_path, capsys):
     assert "metadata.json" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_predict_export_end_to_end(demo_leaves, tmp_path, capsys):
     run = tmp_path / "run"
     status = main(["train", str(demo_leaves), "--out", str(run), "--epochs", "2", "--img-size", "96",

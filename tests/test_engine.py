@@ -47,6 +47,7 @@ def test_early_stopping_counts_epochs_without_improvement():
     assert stopper.should_stop and stopper.best == 0.6
 
 
+@pytest.mark.slow
 def test_pretrained_backbone_learns_the_demo_leaves(demo_split):
     torch.manual_seed(0)
     model, spec = build_model(4, arch="efficientnet_lite0", img_size=96, verbose=False)

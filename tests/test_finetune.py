@@ -60,6 +60,7 @@ def test_finetuning_run_learns_and_records_both_stages(demo_split, tmp_path):
         assert any(not torch.equal(a, b) for a, b in zip(after, frozen_before))
 
 
+@pytest.mark.slow
 def test_resume_in_the_middle_of_finetuning(demo_split, tmp_path):
     config = TrainConfig(epochs=2, lr=0.003, unfreeze=1, finetune_epochs=3, backbone_lr=1e-4, max_patience=10)
 

@@ -68,6 +68,7 @@ def run_in_a_kernel(*sources: str) -> list[list[dict]]:
     return [cell.outputs for cell in notebook.cells]
 
 
+@pytest.mark.slow
 def test_in_a_kernel_the_librarys_bars_leave_plain_text_only(tmp_path) -> None:
     """What a notebook stores: an epoch's batches (leave=False) leave nothing, a drawing leaves one line."""
     batches, drawing = run_in_a_kernel(

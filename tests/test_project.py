@@ -55,6 +55,7 @@ def test_importing_leafdl_is_instant_and_touches_nothing(tmp_path):
     assert result.stdout.strip() == __import__("leafdl").__version__
 
 
+@pytest.mark.slow
 def test_importing_every_module_writes_no_files(tmp_path):
     modules = sorted(p.stem for p in (ROOT / "leafdl").glob("*.py") if p.stem != "__init__")
     code = "import importlib\n" + "".join(f"importlib.import_module('leafdl.{m}')\n" for m in modules)

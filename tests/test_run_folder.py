@@ -106,6 +106,7 @@ def test_training_again_over_a_finished_run_without_resume_is_refused(run_copy, 
 # --- 3. one writer at a time ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_training_into_a_busy_run_folder_stops_while_predict_still_works(run_copy, demo_split, capsys):
     before = contents(run_copy)
     first = hold("from leafdl.run_folder import claimed",

@@ -546,6 +546,7 @@ def test_drawing_the_demo_again_keeps_your_photo_in_its_folder(tmp_path):
     assert sorted(path.name for path in (demo / "Apple_scab").iterdir()) == ["scab_0000.jpg", yours.name]
 
 
+@pytest.mark.slow
 def test_workers_stop_when_their_torchrun_launcher_is_killed():
     worker = ("import time\nfrom leafdl.distributed import die_with_launcher\ndie_with_launcher()\n"
               "print('ready', flush=True)\ntime.sleep(300)\n")
@@ -573,6 +574,7 @@ def is_running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+@pytest.mark.slow
 def test_a_user_error_under_torchrun_is_said_once_not_buried_in_tracebacks(leaves, tmp_path):
     for extra in sorted((leaves / "Healthy").glob("*.jpg"))[2:]:
         extra.unlink()                                  # a split error that only rank 0 meets

@@ -300,6 +300,7 @@ def test_an_explorers_output_carries_its_picture_beside_the_widget():
     assert shown_picture(explorer) == bytes(explorer.picture.value)  # the picture as the sliders left it
 
 
+@pytest.mark.slow
 def test_a_notebook_rendered_without_a_kernel_shows_the_explorers_pictures(tmp_path, leaf_image):
     """Executed as the course builds its notebooks (widget state saved), then rendered by nbconvert."""
     leaf_image.save(tmp_path / "leaf.png")
