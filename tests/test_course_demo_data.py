@@ -22,3 +22,18 @@ def test_demo_data_is_made_once_and_redrawn_when_stale(tmp_path):
     demo_data(per_class=5, data_dir=tmp_path)
     assert json.loads(marker.read_text())["version"] != 0
     assert len(list((split / "train").rglob("*.jpg"))) == 16         # the split was made again too
+
+
+def test_print_tree_shows_each_split_folder_with_its_image_count(tmp_path, capsys):
+    from leafdl.course import print_tree
+
+    leaves, split = demo_data(per_class=5, data_dir=tmp_path)
+    print_tree(split)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "demo-split/"
+    assert lines[1] == "├── .leafdl-split.json"
+    assert lines[2] == "├── train/"
+    assert lines[3].startswith("│   ├── Apple_scab/") and "  4 images (" in lines[3]
+    valid = lines.index("└── valid/")
+    assert lines[valid + 1].startswith("    ├── Apple_scab/") and "  1 images (" in lines[valid + 1]
+    assert lines[-1].startswith("    └── Healthy/")

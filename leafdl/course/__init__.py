@@ -90,6 +90,34 @@ def apple_data(data_dir: Path | None = None) -> tuple[Path, Path]:
     return _shipped_data(APPLE_PHOTOS, data_dir / "apple-photos", data_dir / "apple-split")
 
 
+def print_tree(folder: Path) -> None:
+    """Print the folders under ``folder``, two levels deep, with how many files each holds.
+
+    How notebook 02 shows what :func:`leafdl.data.split_dataset` wrote::
+
+        apple-split/
+        ├── .leafdl-split.json
+        ├── train/
+        │   ├── Apple_scab/          48 images (01f3deaa-...Scab 3112.JPG ...)
+    """
+    folder = Path(folder)
+    print(f"{folder.name}/")
+    entries = sorted(folder.iterdir())
+    for index, entry in enumerate(entries):
+        last = index == len(entries) - 1
+        branch = "└──" if last else "├──"
+        if entry.is_file():
+            print(f"{branch} {entry.name}")
+            continue
+        print(f"{branch} {entry.name}/")
+        children = sorted(child for child in entry.iterdir() if child.is_dir())
+        for child_index, child in enumerate(children):
+            child_branch = "└──" if child_index == len(children) - 1 else "├──"
+            files = sorted(child.iterdir())
+            first = f" ({files[0].name} ...)" if files else ""
+            print(f"{'    ' if last else '│   '}{child_branch} {child.name + '/':<19} {len(files):>3} images{first}")
+
+
 def field_data(data_dir: Path | None = None) -> tuple[Path, Path]:
     """Return ``(photos, split)``: the shipped field photos and their 80/20 split, copied if missing.
 

@@ -114,10 +114,12 @@ assert set(valid_counts.values()) != {12} and all(11 <= n <= 13 for n in valid_c
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### Overfitting you can see
 #
-# Fitting curves to points shows the same thing as training a network, in one picture.
-# We take 12 noisy training points from a smooth curve, and 40 more validation points
-# from the same curve, and fit polynomials of increasing degree to the *training* points
-# only. A higher degree is a more flexible model, like a bigger network.
+# 12 noisy training points and 40 validation points from one smooth curve; polynomials of
+# degree 0 to 9 fitted to the *training* points only.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Fitting curves to points shows the same thing as training a network, in one picture. A
+# higher degree is a more flexible model, like a bigger network.
 
 # %% slideshow={"slide_type": "-"}
 from numpy.polynomial import Polynomial
@@ -134,23 +136,22 @@ y_train = truth(x_train) + rng.normal(0, 0.25, x_train.size)
 x_valid = np.sort(rng.uniform(x_train.min(), x_train.max(), 40))
 y_valid = truth(x_valid) + rng.normal(0, 0.25, x_valid.size)
 
+degrees = range(0, 10)
+fits = {degree: Polynomial.fit(x_train, y_train, degree) for degree in degrees}
 
+# %% slideshow={"slide_type": "slide"}
 def rmse(polynomial, x, y) -> float:
     """Root mean squared error: the typical distance between the curve and the points."""
     return float(np.sqrt(np.mean((polynomial(x) - y) ** 2)))
 
 
-degrees = range(0, 10)
-fits = {degree: Polynomial.fit(x_train, y_train, degree) for degree in degrees}
-
-# %% slideshow={"slide_type": "slide"}
 train_error = [rmse(fits[d], x_train, y_train) for d in degrees]
 valid_error = [rmse(fits[d], x_valid, y_valid) for d in degrees]
 for d in degrees:
     print(f"degree {d}: train error {train_error[d]:.3f}   valid error {valid_error[d]:.3f}")
 
 # %% slideshow={"slide_type": "slide"}
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+fig, axes = plt.subplots(1, 4, figsize=(15, 3.0))
 grid = np.linspace(x_train.min(), x_train.max(), 300)
 for ax, degree, verdict in zip(axes, (1, 3, 9), ("too simple", "about right", "memorises the noise")):
     ax.plot(x_valid, y_valid, "o", color="tab:orange", alpha=0.5, markersize=4, label="validation points")
@@ -189,11 +190,13 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Stratification: keep every class's share
 #
-# A plain shuffle can be unlucky with a small class. Real datasets are often unbalanced
-# (many healthy leaves, few of a rare disease), so let us make an unbalanced one from the
-# apple photos: 40 healthy, 20 scab, 10 black rot, 5 rust. Then split it twice with the
-# same seed: once as the document does, once with `stratify=labels`, which tells
-# `train_test_split` to keep each class's proportion the same in both parts.
+# An unbalanced set made from the apple photos (40 healthy, 20 scab, 10 black rot,
+# 5 rust), split twice with the same seed: as the document does, and with
+# `stratify=labels`, which keeps each class's proportion the same in both parts.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# A plain shuffle can be unlucky with a small class, and real datasets are often
+# unbalanced: many healthy leaves, few of a rare disease.
 
 # %% slideshow={"slide_type": "-"}
 take = {"Healthy": 40, "Apple_scab": 20, "Black_rot": 10, "Cedar_apple_rust": 5}
@@ -278,27 +281,10 @@ assert set(summary.train_counts.values()) == {48} and set(summary.valid_counts.v
 # %% [markdown] slideshow={"slide_type": "slide"}
 # Here is what it wrote, as a folder tree:
 
-# %% slideshow={"slide_type": "-"} jupyter={"source_hidden": true}
-def print_tree(folder: Path) -> None:
-    """The folders under ``folder``, two levels deep, with how many files each holds."""
-    print(f"{folder.name}/")
-    entries = sorted(folder.iterdir())
-    for index, entry in enumerate(entries):
-        last = index == len(entries) - 1
-        if entry.is_file():
-            print(f"{'└──' if last else '├──'} {entry.name}")
-            continue
-        print(f"{'└──' if last else '├──'} {entry.name}/")
-        children = sorted(child for child in entry.iterdir() if child.is_dir())
-        for child_index, child in enumerate(children):
-            branch = "└──" if child_index == len(children) - 1 else "├──"
-            files = sorted(child.iterdir())
-            print(f"{'    ' if last else '│   '}{branch} {child.name + '/':<19} {len(files):>3} images "
-                  f"({files[0].name} ...)")
-
-
 # %% slideshow={"slide_type": "-"}
-print_tree(out_dir)  # print_tree: the drawing code above, collapsed
+from leafdl.course import print_tree
+
+print_tree(out_dir)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Two details. The class folders are the same in `train/` and `valid/`, so both get the
@@ -377,7 +363,7 @@ from leafdl.course.exercises import check_stratified_rare_class
 answer = None  # your answer here
 check_stratified_rare_class(answer, common=90, rare=10, test_size=0.2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **3. Split and copy** (code). Write the document's split as `Train.py` does it, plus
 # `stratify`: `split_and_copy(files, labels, out_dir)` gets a list of image paths, their
 # class names (`labels[i]` is the class of `files[i]`) and an empty folder. It splits the

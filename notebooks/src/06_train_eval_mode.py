@@ -118,6 +118,7 @@ print(f"average: {y.mean():.3f}   (the input's average: 1.0)")
 # classifier (Dropout, then the new Linear layer) three times in each mode:
 
 # %% slideshow={"slide_type": "-"}
+model.load_state_dict(imagenet_state)    # the weights as built (section 5 trains the model)
 photo, label = loaders.valid.dataset[0]
 model.eval()
 calls = {"train": [], "eval": []}
@@ -345,6 +346,9 @@ for enabled in (True, False):
 # no optimizer at all, only forward passes.
 
 # %% slideshow={"slide_type": "subslide"}
+from leafdl.engine import seed_epoch
+
+seed_epoch(loaders, seed=42, epoch=0)                      # the same shuffle and augmentation on every run
 train_batches = [inputs for inputs, _ in loaders.train]    # one epoch of augmented training photos
 batch_norms = [m for m in model.features.modules() if isinstance(m, nn.BatchNorm2d)]
 
@@ -434,7 +438,7 @@ assert round(1 - 0.9**6, 2) == 0.47
 # 128 px, so that each run of five epochs takes seconds on a laptop CPU.
 
 # %% slideshow={"slide_type": "-"}
-from leafdl.engine import run_phase, seed_epoch
+from leafdl.engine import run_phase
 
 
 def train_five_epochs(start_training_phase) -> list:
