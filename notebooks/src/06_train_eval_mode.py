@@ -31,6 +31,7 @@ from torch import nn
 from leafdl.course import apple_data
 from leafdl.data import build_dataloaders
 from leafdl.device import tune_cpu_allocator
+from leafdl.engine import seed_epoch
 from leafdl.models import build_model
 
 IMG_SIZE = 96         # below the course's 128 px, so that the two training runs of section 5 take seconds
@@ -346,8 +347,6 @@ for enabled in (True, False):
 # no optimizer at all, only forward passes.
 
 # %% slideshow={"slide_type": "subslide"}
-from leafdl.engine import seed_epoch
-
 seed_epoch(loaders, seed=42, epoch=0)                      # the same shuffle and augmentation on every run
 train_batches = [inputs for inputs, _ in loaders.train]    # one epoch of augmented training photos
 batch_norms = [m for m in model.features.modules() if isinstance(m, nn.BatchNorm2d)]
