@@ -373,7 +373,7 @@ check_stratified_rare_class(answer, common=90, rare=10, test_size=0.2)
 # `shutil.copy`). The check hands it 30 demo leaves of four unbalanced classes and
 # compares what lands where with the document's split.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 import shutil
 
 from leafdl.course.exercises import check_split_and_copy
