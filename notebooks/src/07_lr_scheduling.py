@@ -71,9 +71,9 @@ from leafdl.models import build_model
 photos, split = apple_data()
 torch.manual_seed(0)
 model, spec = build_model(num_classes=4, arch="efficientnet_lite0", img_size=COURSE_IMG_SIZE, verbose=False)
-model.eval()
+_ = model.eval()   # eval() returns the model; "_ =" keeps its long printout off the slide
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 @torch.no_grad()
 def frozen_features(folder):
     """Every photo in folder through the frozen features, once: (features, labels)."""
@@ -204,7 +204,7 @@ assert last_loss < plateau_loss - 0.01
 # small climb, another plateau). The optimizer only carries the learning rate here;
 # nothing is trained.
 
-# %% slideshow={"slide_type": "slide"}
+# %% slideshow={"slide_type": "-"}
 # A made-up validation-accuracy series, one value per epoch (not from a real run).
 valid_acc_series = [0.62, 0.71, 0.78, 0.81, 0.81, 0.80, 0.81, 0.79,
                     0.83, 0.84, 0.84, 0.83, 0.84, 0.84, 0.85, 0.85]
@@ -213,6 +213,7 @@ placeholder = torch.nn.Parameter(torch.zeros(1))  # an optimizer needs something
 optimizer = optim.Adam([placeholder], lr=0.001)
 scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=3)
 
+# %% slideshow={"slide_type": "slide"}
 print(f"{'epoch':>5} {'valid acc':>10} {'best':>6} {'bad epochs':>11} {'lr this epoch':>14}")
 for epoch, accuracy in enumerate(valid_acc_series, start=1):
     lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trained with
@@ -342,7 +343,6 @@ epochs = range(1, 11)
 for name, (losses, rates) in runs.items():
     loss_ax.plot(epochs, losses, "o-", label=name)
     lr_ax.step(epochs, rates, "o-", where="post", label=name)
-    print(f"{name:<28} loss after epoch 1: {losses[0]:.3f}   after epoch 10: {losses[-1]:.3f}")
 loss_ax.set(title="Loss (noise-free), lower is better", xlabel="epoch", ylabel="loss", yscale="log")
 lr_ax.set(title="Learning rate", xlabel="epoch", ylabel="lr", yscale="log")
 for ax in (loss_ax, lr_ax):
@@ -350,6 +350,10 @@ for ax in (loss_ax, lr_ax):
     ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
+
+# %% slideshow={"slide_type": "subslide"}
+for name, (losses, rates) in runs.items():
+    print(f"{name:<28} loss after epoch 1: {losses[0]:.3f}   after epoch 10: {losses[-1]:.3f}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # - The **small** rate moves steadily but slowly: after 10 epochs it is still on its way.
@@ -481,7 +485,7 @@ from leafdl.course.exercises import check_lr_after_flat_epochs
 answer = None  # your answer here
 check_lr_after_flat_epochs(answer, epochs=12)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **3. Wire the scheduler** (code). Two small functions, as `Train.py` needs them:
 # `make_scheduler(optimizer)` returns the document's scheduler, and
 # `end_of_epoch(scheduler, valid_loss, valid_acc)` is called once after every validation

@@ -248,24 +248,27 @@ plt.show()
 # if the best epoch is 1 or 2. Every case, with `EarlyStopping`: a run whose accuracy rises
 # until epoch `b` and then never improves again.
 
-# %% slideshow={"slide_type": "subslide"}
-EPOCHS = 10
-print(f"{'best epoch':>10}   {'stops after epoch':>17}   {'epochs saved':>12}")
-saves_epochs = []
-for best in range(1, EPOCHS + 1):
-    accuracies = [0.5 + 0.03 * min(epoch, best) for epoch in range(1, EPOCHS + 1)]   # rises, then flat
-    stopper = EarlyStopping(patience=max_patience)
-    stopped_after = None
+# %% slideshow={"slide_type": "-"}
+def stops_after(accuracies, patience):
+    """The epoch after which EarlyStopping stops on these accuracies, or None if it never does."""
+    stopper = EarlyStopping(patience=patience)
     for epoch, accuracy in enumerate(accuracies, start=1):
         stopper.step(accuracy)
         if stopper.should_stop:
-            stopped_after = epoch
-            break
-    saved = EPOCHS - stopped_after if stopped_after else 0
-    print(f"{best:>10}   {stopped_after or 'never':>17}   {saved:>12}")
-    if saved:
-        saves_epochs.append(best)
-assert saves_epochs == [1, 2]   # only a best epoch of 1 or 2 saves any training
+            return epoch
+    return None
+
+
+# %% slideshow={"slide_type": "subslide"}
+EPOCHS = 10
+print(f"{'best epoch':>10}   {'stops after epoch':>17}   {'epochs saved':>12}")
+saved = {}
+for best in range(1, EPOCHS + 1):
+    accuracies = [0.5 + 0.03 * min(epoch, best) for epoch in range(1, EPOCHS + 1)]   # rises, then flat
+    stopped_after = stops_after(accuracies, max_patience)
+    saved[best] = EPOCHS - stopped_after if stopped_after else 0
+    print(f"{best:>10}   {stopped_after or 'never':>17}   {saved[best]:>12}")
+assert [best for best in saved if saved[best]] == [1, 2]   # only a best epoch of 1 or 2 saves any training
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Early stopping saves training only when the best epoch is 1 or 2. For the document's

@@ -61,12 +61,8 @@ print(f"{len(loaders.train.dataset)} training and {len(loaders.valid.dataset)} v
 # %% slideshow={"slide_type": "-"}
 state = model.state_dict()
 print(type(state).__name__, "with", len(state), "entries\n")
-names = list(state)
-for name in names[:7] + ["..."] + names[-2:]:
-    if name == "...":
-        print("   ...")
-        continue
-    print(f"{name:<40} {str(tuple(state[name].shape)):<18} {state[name].dtype}")
+rows = [f"{name:<40} {str(tuple(tensor.shape)):<18} {tensor.dtype}" for name, tensor in state.items()]
+print("\n".join(rows[:7] + ["   ..."] + rows[-2:]))
 assert state["features.0.0.weight"].shape == (32, 3, 3, 3) and state["classifier.1.weight"].shape == (4, 1280)
 assert len([name for name in state if name.startswith("features.0.1.")]) == 5
 
@@ -82,7 +78,7 @@ assert len([name for name in state if name.startswith("features.0.1.")]) == 5
 # - The last two entries are our new classifier, `Linear(1280, 4)`: a 4 × 1280 weight
 #   matrix and 4 biases.
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 parameter_names = {name for name, _ in model.named_parameters()}
 buffers = {name: t for name, t in state.items() if name not in parameter_names}
 parameters = {name: t for name, t in state.items() if name in parameter_names}

@@ -100,9 +100,10 @@ assert all(lr == config.lr for lr in history.lr)   # the scheduler never acted
 # `leafdl.plots.plot_history` draws the document's figure (`leafdl train` saves it as
 # `metrics.png`):
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "-"}
 from leafdl.plots import plot_history
 
+# %% slideshow={"slide_type": "subslide"}
 fig = plot_history(history, title="EfficientNet-Lite0 on the apple photos, 5 epochs")
 plt.show()
 
@@ -235,7 +236,7 @@ small_loaders = DataLoaders(
 )
 assert len(four_each) == 16
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 torch.manual_seed(0)   # a fresh model each time this cell runs
 overfit_model, _ = build_model(num_classes=4, arch="efficientnet_lite0", img_size=96, verbose=False)
 overfit_config = TrainConfig(epochs=30, max_patience=7, lr=0.003, img_size=96)
@@ -310,12 +311,10 @@ assert check.loss < overfit.valid_loss[last] - 0.02
 # Accuracy says *how many* leaves are wrong, not *which*. A confusion matrix counts, for
 # every true class (row), how often each class was predicted (column). The diagonal holds
 # the correct answers; everything off it is a specific confusion.
-#
-# `leafdl.metrics.collect_predictions` runs the model (`eval()` mode, no gradients) over
-# the validation loader and keeps every image's true label, prediction and probabilities.
 
 # %% slideshow={"slide_type": "-"}
 from leafdl.metrics import collect_predictions
+from leafdl.plots import plot_confusion_matrix  # the same as a picture, saved by leafdl train
 
 predictions = collect_predictions(model, loaders.valid, classes=loaders.classes, progress=False)
 matrix = predictions.confusion_matrix()
@@ -326,9 +325,11 @@ print(f"{corner:<18}" + "".join(f"{name:>18}" for name in names))
 for name, row in zip(names, matrix):
     print(f"{name:<18}" + "".join(f"{count:>18}" for count in row))
 
-# %% slideshow={"slide_type": "subslide"}
-from leafdl.plots import plot_confusion_matrix  # the same as a picture, saved by leafdl train
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `leafdl.metrics.collect_predictions` runs the model (`eval()` mode, no gradients) over
+# the validation loader and keeps every image's true label, prediction and probabilities.
 
+# %% slideshow={"slide_type": "subslide"}
 fig = plot_confusion_matrix(matrix, predictions.classes)
 plt.show()
 
@@ -386,9 +387,10 @@ print(predictions.report())
 # leaves, most confident mistakes first. The photos come from the dataset's file list,
 # `dataset.samples[i]` = `(path, label)`, opened with `leafdl.data.load_rgb`.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "-"}
 from leafdl.plots import show_images
 
+# %% slideshow={"slide_type": "subslide"}
 samples = loaders.valid.dataset.samples  # the validation loader is not shuffled: same order as predictions
 confidence = predictions.probabilities.max(axis=1)
 wrong = predictions.misclassified()
@@ -462,7 +464,7 @@ example_matrix = np.array([[45, 2, 3, 0],
 answer = None  # your answer here
 check_precision_of_class(answer, example_matrix, example_classes, "Cedar_apple_rust")
 
-# %% [markdown] slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2** (code). Compute the gap panel and its dotted line yourself:
 # `gap_report(history)` gets a dict of per-epoch lists (`"train_acc"`, `"valid_acc"`,
 # `"train_loss"`, `"valid_loss"`), as `Train.py` keeps it, and returns
