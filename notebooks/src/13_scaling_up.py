@@ -91,10 +91,8 @@ plt.show()
 # ## 2. Why averaging gradients is the same as one big batch
 #
 # The loss of a batch is the *mean* of its samples' losses, and the gradient of a mean is
-# the mean of the gradients. So the gradient of a batch of 16 equals the average of the
-# gradients of its two halves of 8. With the document's classifier, a `nn.Linear(1280, 4)`,
-# on made-up features: once on the whole batch, once as two "processes" whose gradients we
-# average by hand, as the all-reduce would.
+# the mean of the gradients. The document's classifier, `nn.Linear(1280, 4)`, on a batch
+# of 16 made-up features:
 
 # %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
@@ -106,6 +104,11 @@ classifier.zero_grad()
 criterion(classifier(features), labels).backward()
 one_batch = classifier.weight.grad.clone()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The same batch as two "processes" of 8, whose gradients we average by hand, as the
+# all-reduce would:
+
+# %% slideshow={"slide_type": "-"}
 shard_gradients = []
 for rank in range(2):                         # two processes, 8 images each
     classifier.zero_grad()
@@ -177,10 +180,10 @@ assert sum(map(len, padded)) == 50 and sorted(sum(exact, [])) == list(range(VALI
 # At the notebooks' 128 px, with a learning rate of 0.003 (three times the document's, so
 # that two short epochs come close to where the accuracy levels off). One thread per
 # process (`OMP_NUM_THREADS=1`), so the two share the CPU fairly; a single process uses
-# all the cores as threads. The cell below only defines how to run the command; the next
-# one starts the processes.
+# all the cores as threads. Three small helpers, in a cell the slides skip (run it
+# before class), print a command, run it and empty this notebook's earlier run folder.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 def free_port() -> int:
     """A TCP port nobody uses, for the processes to meet on."""
     with socket.socket() as probe:
@@ -200,12 +203,6 @@ def run_command(launcher: list[str], *arguments: str) -> str:
     return done.stdout
 
 
-TWO = ["torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
-       "--master-port", str(free_port()), "-m"]
-COMMON = ["../data/demo-split", "--img-size", str(COURSE_IMG_SIZE), "--epochs", "2", "--lr", "0.003",
-          "--arch", "efficientnet_lite0", "--precision", "fp32", "--workers", "0", "--quiet"]
-
-
 def fresh_run_folder(name: str) -> str:
     """The run folder RUNS/name, emptied of this notebook's earlier run (leafdl refuses to overwrite a finished run)."""
     folder = RUNS / name
@@ -213,6 +210,12 @@ def fresh_run_folder(name: str) -> str:
         shutil.rmtree(folder)
         print("removed this notebook's earlier run folder", folder.as_posix())
     return folder.as_posix()
+
+# %% slideshow={"slide_type": "-"}
+TWO = ["torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
+       "--master-port", str(free_port()), "-m"]
+COMMON = ["../data/demo-split", "--img-size", str(COURSE_IMG_SIZE), "--epochs", "2", "--lr", "0.003",
+          "--arch", "efficientnet_lite0", "--precision", "fp32", "--workers", "0", "--quiet"]
 
 # %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 two_log = run_command(TWO, "train", *COMMON, "--batch-size", "16", "--out", fresh_run_folder("13-two-processes"))
