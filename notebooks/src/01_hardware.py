@@ -188,14 +188,16 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A forward pass of the course's network
 #
-# Matrix products are the ingredient; a *forward pass* (the network turning a batch of
-# images into class scores) is the meal. The course uses EfficientNet-Lite0, a small
-# network made for phones, with a new classifier for our 4 classes (notebook 04 explains
-# it). It works offline: its pretrained weights come with a pip package.
-#
-# We time a batch of 32 images of 128x128 pixels (the course's size; the document uses
-# 224). `model.eval()` and `torch.inference_mode()` tell PyTorch we only predict, so it
-# does no bookkeeping for training (notebook 06 explains both).
+# A *forward pass*: the network turns a batch of images into class scores. We time the
+# course's network, EfficientNet-Lite0, on 32 images of 128x128 pixels.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Matrix products are the ingredient; a forward pass is the meal. EfficientNet-Lite0 is a
+# small network made for phones, here with a new classifier for our 4 classes (notebook 04
+# explains it). It works offline: its pretrained weights come with a pip package. 128 px
+# is the course's size; the document uses 224. `model.eval()` and
+# `torch.inference_mode()` tell PyTorch we only predict, so it does no bookkeeping for
+# training (notebook 06 explains both).
 
 # %% slideshow={"slide_type": "-"}
 from leafdl.course import COURSE_IMG_SIZE
