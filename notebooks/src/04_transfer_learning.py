@@ -100,16 +100,20 @@ assert len(mobilenet.features) == 19 and mobilenet.last_channel == 1280
 
 # %% slideshow={"slide_type": "-"}
 x = torch.randn(1, 3, 224, 224)
-print(f"{'block':>5}  {'type':<22} {'output shape (C, H, W)':<24} {'parameters':>10}")
-print(f"{'':>5}  {'input':<22} {str(tuple(x.shape[1:])):<24}")
+blocks = []   # (index, type, output shape, parameters) of each block
 with torch.no_grad():
     for index, block in enumerate(mobilenet.features):
         x = block(x)
-        params = sum(p.numel() for p in block.parameters())
-        print(f"{index:>5}  {type(block).__name__:<22} {str(tuple(x.shape[1:])):<24} {params:>10,}")
+        blocks.append((index, type(block).__name__, tuple(x.shape[1:]), sum(p.numel() for p in block.parameters())))
     pooled = x.mean(dim=(2, 3))
-print(f"average pooling → {tuple(pooled.shape)}: 1280 numbers per image, the classifier's input")
 assert tuple(x.shape[1:]) == (1280, 7, 7)  # 224 px shrunk to 7, 3 channels grown to 1280
+
+# %% slideshow={"slide_type": "subslide"}
+print(f"{'block':>5}  {'type':<22} {'output shape (C, H, W)':<24} {'parameters':>10}")
+print(f"{'':>5}  {'input':<22} {str((3, 224, 224)):<24}")
+for index, kind, shape, params in blocks:
+    print(f"{index:>5}  {kind:<22} {str(shape):<24} {params:>10,}")
+print(f"average pooling → {tuple(pooled.shape)}: 1280 numbers per image, the classifier's input")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # - The picture **shrinks** (224 → 112 → 56 → 28 → 14 → 7) while the **channels grow**
