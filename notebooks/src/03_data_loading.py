@@ -97,7 +97,7 @@ one_at_a_time = {
 }
 draws = 4
 torch.manual_seed(0)
-fig, axes = plt.subplots(len(one_at_a_time), draws + 1, figsize=(1.6 * (draws + 1), 1.7 * len(one_at_a_time)))
+fig, axes = plt.subplots(len(one_at_a_time), draws + 1, figsize=(1.6 * (draws + 1), 1.6 * len(one_at_a_time)))
 for row, (name, random_transform) in enumerate(one_at_a_time.items()):
     axes[row, 0].imshow(small_leaf)
     axes[row, 0].set_title("original", fontsize=9)
@@ -132,7 +132,7 @@ from leafdl.course.widgets import augment_samples, augmentation_pipeline, plot_a
 
 augment = augmentation_pipeline(size=COURSE_IMG_SIZE)  # the document's four transforms
 samples = augment_samples(leaf, augment, count=8, seed=0)
-plot_augmentations(small_leaf, samples, columns=3, size=1.6, title="One leaf, eight random augmentations")
+plot_augmentations(small_leaf, samples, columns=5, size=1.6, title="One leaf, eight random augmentations")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
