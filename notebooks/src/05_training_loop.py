@@ -172,7 +172,7 @@ print(f"guessing uniformly, -log(1/4):   {math.log(4):.3f}")
 assert torch.allclose(by_hand, loss) and torch.allclose(by_formula, loss)   # all three agree
 assert abs(loss.item() - math.log(4)) < 0.15                                # untrained: close to ln 4
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 print("image  probabilities (softmax)   true class  p(true)  -log p")
 for i in range(5):
     row = " ".join(f"{p:.2f}" for p in probabilities[i].tolist())
@@ -244,10 +244,13 @@ plt.show()
 # loss.backward()
 # ```
 #
+# It stores in each parameter's `.grad` the slope $\partial L / \partial w$, only for
+# parameters with `requires_grad=True`: our features are frozen.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # `backward` applies the chain rule from the loss back through every operation of the
-# forward pass, and stores in each parameter's `.grad` how much the loss would change if
-# that parameter grew a little: $\partial L / \partial w$. Only for parameters with
-# `requires_grad=True`: our features are frozen.
+# forward pass; the slope says how much the loss would change if that parameter grew a
+# little.
 
 # %% slideshow={"slide_type": "-"}
 model, (inputs, labels) = untrained_model(), first_batch   # a fresh start, so this cell can run again
@@ -463,7 +466,7 @@ loaders.train.generator.manual_seed(0)     # the same order of photos each time 
 criterion = nn.CrossEntropyLoss()
 optimizer = optim.Adam(model.classifier.parameters(), lr=0.001)
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 model.train()
 running_loss, running_corrects = 0.0, 0
 for batch, (inputs, labels) in enumerate(loaders.train, start=1):
