@@ -410,8 +410,7 @@ for p, index in zip(top.values, top.indices):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### What an early block sees on a leaf
 #
-# The first 8 of the 16 channels coming out of block 1, on a leaf with apple scab, for
-# pretrained (top) and random weights (bottom):
+# Block 1's first 8 of 16 channels on an apple-scab leaf: pretrained (top), random (bottom).
 
 # %% slideshow={"slide_type": "-"}
 leaf = Image.open(sorted((photos / "Apple_scab").glob("*.JPG"))[3]).convert("RGB")

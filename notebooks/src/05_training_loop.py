@@ -187,8 +187,7 @@ for i in range(5):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### The loss by confidence
 #
-# The document's table, with numbers. Five predictions for an image whose true class is
-# 0, from confidently right to confidently wrong:
+# Five predictions for an image of class 0, from confidently right to confidently wrong:
 
 # %% slideshow={"slide_type": "-"}
 cases = {
@@ -232,10 +231,11 @@ plt.show()
 # | Wrong | High (2.30, and 4.61 when confidently wrong) |
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The curve is steep near 0: going from 10% to 1% on the true class costs as much again
-# as going from 100% to 10%. Cross-entropy keeps pushing even on images the model already
-# gets right (0.92 is far from 0), and punishes confident mistakes hardest, which makes a
-# classifier both accurate and honest about its confidence.
+# The printed table is the document's table of losses, with numbers. The curve is steep
+# near 0: going from 10% to 1% on the true class costs as much again as going from 100%
+# to 10%. Cross-entropy keeps pushing even on images the model already gets right (0.92
+# is far from 0), and punishes confident mistakes hardest, which makes a classifier both
+# accurate and honest about its confidence.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The backward pass
@@ -244,13 +244,13 @@ plt.show()
 # loss.backward()
 # ```
 #
-# It stores in each parameter's `.grad` the slope $\partial L / \partial w$, only for
-# parameters with `requires_grad=True`: our features are frozen.
+# It fills each parameter's `.grad` with the slope $\partial L / \partial w$; frozen
+# ones get none.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # `backward` applies the chain rule from the loss back through every operation of the
 # forward pass; the slope says how much the loss would change if that parameter grew a
-# little.
+# little. Only parameters with `requires_grad=True` get one: our features are frozen.
 
 # %% slideshow={"slide_type": "-"}
 model, (inputs, labels) = untrained_model(), first_batch   # a fresh start, so this cell can run again
