@@ -157,6 +157,10 @@ valid_dataset = datasets.ImageFolder(RUN / "split" / "valid", valid_transform)
 class_names = train_dataset.classes
 num_classes = len(class_names)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The loaders: batches of `B_SIZE`, the training set shuffled. One batch:
+
+# %% slideshow={"slide_type": "-"}
 generator = torch.Generator().manual_seed(SEED)   # the shuffling's own random numbers
 train_loader = DataLoader(train_dataset, batch_size=B_SIZE, shuffle=True, num_workers=0, generator=generator)
 valid_loader = DataLoader(valid_dataset, batch_size=B_SIZE, shuffle=False, num_workers=0)
@@ -204,7 +208,11 @@ print(f"{ARCH}: {frozen:,} frozen feature parameters, {trainable:,} trainable "
       f"(Linear({model.last_channel}, {num_classes}))")
 assert trainable == model.last_channel * num_classes + num_classes
 
-# The two backbones' feature sizes (weights=None: the architecture only, nothing downloaded)
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The two backbones' feature sizes (`weights=None`: the architecture only, nothing
+# downloaded):
+
+# %% slideshow={"slide_type": "-"}
 feature_counts = {"mobilenet_v2": sum(p.numel() for p in models.mobilenet_v2(weights=None).features.parameters()),
                   "efficientnet_lite0": sum(p.numel() for p in EfficientNetLite0(pretrained=False).features.parameters())}
 print({name: f"{count / 1e6:.1f} million" for name, count in feature_counts.items()})
@@ -280,8 +288,12 @@ def keep_frozen_batchnorm_in_eval(model: nn.Module) -> None:
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# One phase: a pass over one loader. The document writes it inside the epoch loop; here
-# it is a function so that each part fits a slide.
+# One phase: a pass over one loader, as a function.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The document writes the phase, and the epoch below, inside the epoch loop; here each is
+# a function so that each part fits a slide. They use the notebook's `model`,
+# `optimizer`, `scheduler` and `history`, as the document's loop does.
 
 # %% slideshow={"slide_type": "-"}
 def run_phase(phase: str) -> tuple[float, float]:
@@ -309,16 +321,13 @@ def run_phase(phase: str) -> tuple[float, float]:
     return running_loss / seen, running_corrects / seen
 
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# The epoch loop. It starts from `fresh_start()` and empty records, so running the cell
-# again repeats the same run. With the document's 10 epochs, 192 training photos and a
-# frozen backbone it takes a few seconds per epoch on a CPU.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# One epoch: both phases, recorded in `history`; then the scheduler sees the validation
+# accuracy.
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
-model, optimizer, scheduler = fresh_start()
-history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [], "lr": []}
-max_acc, count_patience, best_epoch, best_model = 0.0, 0, 0, copy.deepcopy(model.state_dict())
-for epoch in range(EPOCHS):
+# %% slideshow={"slide_type": "-"}
+def run_epoch(epoch: int) -> float:
+    """Train and validate once, record both phases in `history`, step the scheduler; return the valid accuracy."""
     torch.manual_seed(SEED * 1000 + epoch)                              # leafdl: seed each epoch
     generator.manual_seed(SEED * 1000 + epoch)
     for phase in ["train", "valid"]:
@@ -332,6 +341,20 @@ for epoch in range(EPOCHS):
     print(f"Epoch {epoch + 1:>2}/{EPOCHS}  train loss {history['train_loss'][-1]:.4f} "
           f"acc {history['train_acc'][-1]:.3f}  valid loss {history['valid_loss'][-1]:.4f} "
           f"acc {e_acc:.3f}  lr {history['lr'][-1]:.2g}")
+    return e_acc
+
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The epoch loop. It starts from `fresh_start()` and empty records, so running the cell
+# again repeats the same run. With the document's 10 epochs, 192 training photos and a
+# frozen backbone it takes a few seconds per epoch on a CPU.
+
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
+model, optimizer, scheduler = fresh_start()
+history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [], "lr": []}
+max_acc, count_patience, best_epoch, best_model = 0.0, 0, 0, copy.deepcopy(model.state_dict())
+for epoch in range(EPOCHS):
+    e_acc = run_epoch(epoch)
     if e_acc > max_acc:
         max_acc, best_epoch, count_patience = e_acc, epoch + 1, 0
         best_model = copy.deepcopy(model.state_dict())
@@ -340,7 +363,6 @@ for epoch in range(EPOCHS):
     if count_patience >= max_patience:
         print("Max patience reached - Stopping")
         break
-
 model.load_state_dict(best_model)   # the best model, not the last one
 history["gap"] = [t - v for t, v in zip(history["train_acc"], history["valid_acc"])]
 print(f"best epoch {best_epoch}: valid acc {max_acc:.3f}")
@@ -377,7 +399,7 @@ def frozen_features(net: nn.Module, phase: str) -> tuple[torch.Tensor, torch.Ten
         return nn.functional.adaptive_avg_pool2d(net.features(images), 1).flatten(1), labels
 
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 backbone = make_model().eval()
 (train_x, train_y), (valid_x, valid_y) = frozen_features(backbone, "train"), frozen_features(backbone, "valid")
 head = backbone.classifier[1]                      # Linear(1280, 4): 5,124 numbers
@@ -534,14 +556,22 @@ print(f"best epoch: {best_epoch} in both; the best weights differ by less than {
 # %% [markdown] slideshow={"slide_type": "notes"}
 # `run_leafdl` prints the command after `$`, the prompt, and runs it as
 # `python -m leafdl.cli` (the same program) with the notebook's Python, so it works where
-# `bin/` is not on the `PATH`. `!leafdl train ...` in a cell works too.
+# `bin/` is not on the `PATH`. `!leafdl train ...` in a cell works too. `leafdl train`
+# ends by printing the per-class report it saves as `report.txt`; to keep the output on
+# one slide, `shorten=` prints that block as one line, and the slide after shows the file.
 
 # %% slideshow={"slide_type": "-"}
-def run_leafdl(*arguments: str) -> None:
-    """Run `leafdl ARGUMENTS...` as a terminal would, and print its output."""
+def run_leafdl(*arguments: str, shorten: Path | None = None) -> None:
+    """Run `leafdl ARGUMENTS...` as a terminal would, and print its output; where it printed the
+    whole text of the file `shorten` (one the command wrote), print one line naming the file."""
     print("$ leafdl", " ".join(arguments))
     done = subprocess.run([sys.executable, "-m", "leafdl.cli", *arguments], capture_output=True, text=True)
-    print(done.stdout + done.stderr, end="")
+    output = done.stdout + done.stderr
+    if shorten is not None and done.returncode == 0:
+        text = shorten.read_text()
+        assert text in output, f"{shorten.name} is not in the output"
+        output = output.replace(text, f"[... {shorten.name}, printed in full below ...]")
+    print(output, end="")
     if done.returncode != 0:
         raise RuntimeError(f"leafdl stopped with exit status {done.returncode}; see its message above.")
 
@@ -549,15 +579,14 @@ def run_leafdl(*arguments: str) -> None:
 # %% [markdown] slideshow={"slide_type": "notes"}
 # `leafdl train` refuses to write into the folder of a finished run (it would mix two
 # runs). So the cell first removes this notebook's own run folder from an earlier
-# execution, and says so: running it again trains again, from empty.
+# execution: running it again trains again, from empty.
 
 # %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 CLI_RUN = RUNS / "11-cli"
-if CLI_RUN.exists():
-    shutil.rmtree(CLI_RUN)
-    print("removed this notebook's earlier run folder", CLI_RUN.as_posix())
+shutil.rmtree(CLI_RUN, ignore_errors=True)   # this notebook's run folder from an earlier run: start empty
 run_leafdl("train", photos_dir.as_posix(), "--out", CLI_RUN.as_posix(), "--epochs", "2", "--img-size", "128",
-           "--arch", "efficientnet_lite0", "--precision", "fp32", "--workers", "0", "--quiet")
+           "--arch", "efficientnet_lite0", "--precision", "fp32", "--workers", "0", "--quiet",
+           shorten=CLI_RUN / "report.txt")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### The run folder
@@ -579,7 +608,8 @@ for path in sorted(CLI_RUN.iterdir()):
     print(f"{name:<22} {about.get(path.name, '')}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The per-class report (notebook 10 explains it, and the metrics plot):
+# The per-class report, as `leafdl train` printed it and saved it in `report.txt`
+# (notebook 10 explains it, and the metrics plot):
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 print((CLI_RUN / "report.txt").read_text())
@@ -630,6 +660,8 @@ for photo in photos:
     cli_confidence.append(probability)
     verdict = "right" if name == truth[photo.name] else f"wrong, it is {readable_class_name(truth[photo.name])}"
     titles.append(f"{readable_class_name(name)} ({probability:.0%})\n{verdict}")
+
+# %% slideshow={"slide_type": "subslide"}
 fig = show_images([load_rgb(p) for p in photos], titles, columns=4, size=2.8,
                   suptitle="Validation photos, predicted by the 2-epoch model")
 plt.show()

@@ -194,7 +194,10 @@ modes = []
 for index, block in enumerate(blocks):
     norms = [m for m in block.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     modes.append({"train" if m.training else "eval" for m in norms})
-    print(f"features[{index:>2}]  BatchNorm layers in mode: {', '.join(sorted(modes[-1]))}")
+print("BatchNorm layers' mode in each block of model.features:")
+for start in range(0, len(modes), 6):
+    row = [f"{', '.join(sorted(mode)):<5}" for mode in modes[start:start + 6]]
+    print(f"  features[{start:>2}] to [{start + len(row) - 1:>2}]:", "  ".join(row).rstrip())
 assert modes[:6] == [{"eval"}] * 6 and modes[6:] == [{"train"}] * 12
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -267,11 +270,7 @@ for size in (COURSE_IMG_SIZE, 192, 224, 320):
 # `train_recipe` trains a fresh pretrained model (seeded: running it again repeats the
 # run) and prints one line per epoch.
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# While it trains, ask: which number will tell us whether this is underfitting? (The
-# training accuracy, not the validation accuracy.)
-
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
+# %% slideshow={"slide_type": "-"}
 def train_recipe(config, data=split, batch_size=32, seed=0):
     """Train a fresh pretrained EfficientNet-Lite0 with `config`; return the model, its loaders and history."""
     torch.manual_seed(seed)
@@ -286,9 +285,14 @@ def train_recipe(config, data=split, batch_size=32, seed=0):
     return model, loaders, history
 
 
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
 frozen_model, frozen_loaders, frozen = train_recipe(
     TrainConfig(epochs=7, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", seed=0))
 assert frozen.best_valid_acc <= 0.75 and max(frozen.train_acc) < 0.85
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# While it trains, ask: which number will tell us whether this is underfitting? (The
+# training accuracy, not the validation accuracy.)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The frozen model gets at most three photos in four right (best validation accuracy
@@ -315,23 +319,24 @@ titles = [f"true: {short[predictions.classes[predictions.labels[i]]]}\n"
           for i in wrong]
 print(f"{len(predictions.misclassified())} of {len(predictions.labels)} validation photos misclassified; "
       f"accuracy {predictions.accuracy:.3f}")
-
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
-fig = show_images([load_rgb(samples[i][0]) for i in wrong], titles, columns=4, size=2.5,
-                  suptitle="The frozen model's mistakes (most confident first)")
-plt.show()
 assert abs(predictions.accuracy - frozen.best_valid_acc) < 1e-9   # fit() kept the best epoch's weights
 assert len(predictions.misclassified()) >= 12
+
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
+fig = show_images([load_rgb(samples[i][0]) for i in wrong], titles, columns=4, size=2.3,
+                  suptitle="The frozen model's mistakes (most confident first)")
+plt.show()
 confidence = predictions.probabilities[predictions.misclassified()].max(axis=1)
 assert confidence.max() > 0.6 and confidence.min() < 0.6
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Each title: the true class, then the probabilities for spot, rust and healthy. Some
-# mistakes are confident (over 60%), others split (all below 60%). Are the lesions
-# small, far, in shadow? Would *you* get it right? (These are the best epoch's weights,
-# as asserted: the model `fit` returns.)
+# mistakes are confident (over 60%), others split (all below 60%).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
+# Are the lesions small, far, in shadow? Would *you* get it right? (These are the best
+# epoch's weights, as asserted on the slide before: the model `fit` returns.)
+#
 # A good moment for the room to judge a few photos themselves. Confident mistakes often
 # show a healthy-looking part of a diseased leaf, or a distant leaf where the lesions are
 # a few pixels wide: the two things section 4's gentler crops and larger images address.
@@ -431,12 +436,10 @@ for part, keep in (("train", 8), ("valid", None)):
 print("tiny training set:", {d.name: len(list(d.iterdir())) for d in sorted((tiny / "train").iterdir())})
 
 # %% slideshow={"slide_type": "subslide"} tags=["nbval-ignore-output"]
-tiny_configs = {
-    "frozen": TrainConfig(epochs=8, img_size=COURSE_IMG_SIZE, arch="efficientnet_lite0", seed=0),
-    "all unfrozen, backbone lr 1e-2": TrainConfig(epochs=1, unfreeze=18, finetune_epochs=7, backbone_lr=1e-2,
-                                                  img_size=COURSE_IMG_SIZE, max_patience=10,
-                                                  arch="efficientnet_lite0", seed=0),
-}
+same = {"img_size": COURSE_IMG_SIZE, "arch": "efficientnet_lite0", "seed": 0}   # for both runs
+tiny_configs = {"frozen": TrainConfig(epochs=8, **same),
+                "all unfrozen, backbone lr 1e-2": TrainConfig(epochs=1, unfreeze=18, finetune_epochs=7,
+                                                              backbone_lr=1e-2, max_patience=10, **same)}
 tiny_histories = {}
 for name, config in tiny_configs.items():
     print(name)
