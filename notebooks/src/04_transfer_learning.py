@@ -29,9 +29,11 @@ import matplotlib.pyplot as plt
 import torch
 from PIL import Image
 from torch import nn
+from torch.utils.data import DataLoader
 from torchvision import models
 
 from leafdl.course import COURSE_IMG_SIZE, apple_data
+from leafdl.data import image_folder
 from leafdl.device import tune_cpu_allocator
 from leafdl.models import count_parameters
 
@@ -454,10 +456,6 @@ plt.show()
 # `features` (a few seconds: the expensive part).
 
 # %% slideshow={"slide_type": "subslide"}
-from torch.utils.data import DataLoader
-
-from leafdl.data import image_folder
-
 course_input = eval_transforms(input_spec_for("efficientnet_lite0", COURSE_IMG_SIZE))
 
 
@@ -472,14 +470,12 @@ def pooled_features(net, images):
     """The 1280 numbers per image that the classifier reads: features, then averaging."""
     return torch.cat([net.features(batch).mean(dim=(2, 3)) for batch in images.split(64)]).numpy()
 
-
-train_images, train_labels = load_all(split / "train")
-valid_images, valid_labels = load_all(split / "valid")
-
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every photo through both networks:
 
 # %% slideshow={"slide_type": "-"}
+train_images, train_labels = load_all(split / "train")
+valid_images, valid_labels = load_all(split / "valid")
 features = {name: (pooled_features(net, train_images), pooled_features(net, valid_images))
             for name, net in [("pretrained", pretrained), ("random", random_net)]}
 print(f"{len(train_images)} training and {len(valid_images)} validation photos of {tuple(train_images.shape[1:])}")

@@ -200,7 +200,10 @@ def make_model() -> nn.Module:
     model.classifier[1] = nn.Linear(model.last_channel, num_classes)  # replace
     return model
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Built and counted: what is frozen, and what learns.
 
+# %% slideshow={"slide_type": "-"}
 model = make_model()
 frozen = sum(p.numel() for p in model.features.parameters())
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
