@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("images", type=Path, nargs="+")
     predict.add_argument("--top", type=whole_number(1), default=3, help="how many classes to show per image")
     predict.add_argument("--precision", default="auto", choices=PRECISIONS,
-                         help="auto: features in bf16 on CPUs that compute it natively, else fp32")
+                         help="auto: as the model was validated, in bf16 only on CPUs that compute it natively")
     predict.set_defaults(handler=_predict)
 
     export = commands.add_parser("export", help="zip a run's model, metadata and plots")

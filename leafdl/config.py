@@ -112,13 +112,14 @@ class TrainConfig:
     finetune_epochs: int = setting(20, "--finetune-epochs", "fine-tune: epochs with the last N blocks unfrozen")
     backbone_lr: float = setting(3e-4, "--backbone-lr", "fine-tune: learning rate of the unfrozen blocks")
 
-    # "auto": the frozen features in bfloat16 on CPUs that compute it natively, float32
-    # elsewhere (CUDA keeps its float16 mixed precision); "fp32" or "bf16" to force one.
-    # What learns, and every saved weight, stays float32. See leafdl.precision.
+    # "auto": bfloat16 on CPUs that compute it natively (frozen features in bf16,
+    # fine-tuning under bf16 autocast), float32 elsewhere (CUDA keeps its float16 mixed
+    # precision); "fp32" or "bf16" to force one. Every weight, gradient and optimizer
+    # state stays float32. See leafdl.precision.
     # The one setting with two defaults, both declared here: Python (notebooks, scripts)
     # gets "fp32", so that a notebook prints the same numbers on every machine; the
     # command line (`leafdl train`) gets "auto", the fast choice for a long run.
-    precision: str = setting("fp32", "--precision", "auto: frozen features in bf16 on CPUs that compute it "
+    precision: str = setting("fp32", "--precision", "auto: bf16 (fp32 weights) on CPUs that compute it "
                              "natively, else fp32", choices=PRECISIONS, command_line_default="auto")
 
     def __post_init__(self) -> None:

@@ -16,8 +16,9 @@ large part of the time (the benchmark in ``benchmarks/`` measures it). Raising t
 threshold keeps that memory in the process for the next batch.
 
 :func:`cpu_has_native_bf16` tells whether this CPU computes in *bfloat16* in hardware
-(recent Intel Xeons and AMD Zen 4 and later). There, the frozen features run about
-1.8x faster in bf16 (see :mod:`leafdl.precision`); elsewhere bf16 is emulated and slower.
+(recent Intel Xeons and AMD Zen 4 and later), and :func:`cpu_bf16_flags` names the
+flags that say so. There, the frozen features run about 1.8x faster in bf16 (see
+:mod:`leafdl.precision`); elsewhere bf16 is emulated, several times slower than float32.
 
 Example:
     >>> from leafdl.device import pick_device
@@ -128,6 +129,8 @@ def tune_cpu_allocator() -> bool:
 # AVX-512 BF16 (Intel Cooper Lake and later Xeons, AMD Zen 4 and later) and AMX
 # (Intel Sapphire Rapids and later). PyTorch's oneDNN kernels use them for bf16 convolutions.
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+# ... and the flags worth naming when a run or benchmark says what the CPU can do (amx_tile: AMX's tile registers).
+BF16_FLAGS = (*NATIVE_BF16_FLAGS, "amx_tile")
 
 
 def cpu_has_native_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
@@ -141,15 +144,23 @@ def cpu_has_native_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
     >>> isinstance(cpu_has_native_bf16(), bool)
     True
     """
+    return any(flag in NATIVE_BF16_FLAGS for flag in cpu_bf16_flags(cpuinfo))
+
+
+def cpu_bf16_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> list[str]:
+    """The CPU's flags that concern bfloat16 (``avx512_bf16``, ``amx_bf16``, ``amx_tile``), as Linux lists them.
+
+    Empty where the CPU has none of them, or where ``cpuinfo`` cannot be read (not Linux).
+    """
     try:
         text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return False
+        return []
     for line in text.splitlines():
         if line.startswith("flags"):
-            flags = set(line.partition(":")[2].split())
-            return any(flag in flags for flag in NATIVE_BF16_FLAGS)
-    return False
+            flags = line.partition(":")[2].split()
+            return [flag for flag in flags if flag in BF16_FLAGS]
+    return []
 
 
 def cpu_count() -> int:

@@ -21,8 +21,8 @@ The heart of the document's Train.py is two phases per epoch::
 run. What ``fit`` adds is what a long run on a real machine needs: loss and accuracy
 weighted by samples (a last, smaller batch counts less), a checkpoint after every
 epoch so a run can be resumed, Ctrl-C that keeps the best model, mixed precision on
-a CUDA GPU, bf16 frozen features on a CPU that computes bf16 natively
-(:mod:`leafdl.precision`), and ``channels_last`` memory layout, which makes the
+a CUDA GPU, bf16 (frozen features, or autocast while fine-tuning) on a CPU that
+computes bf16 natively (:mod:`leafdl.precision`), and ``channels_last`` memory layout, which makes the
 convolutions of a CPU forward pass markedly faster.
 
 Example:
@@ -190,7 +190,8 @@ class History:
 
     ``gap`` is the document's overfitting measure, ``train_acc - valid_acc``.
     ``precision`` says what each epoch's forward pass ran in: ``"bf16"`` (frozen features
-    in bf16 on a CPU), ``"fp32"`` or ``"cuda-amp"`` (see :mod:`leafdl.precision`).
+    in bf16 on a CPU), ``"bf16-autocast"`` (CPU bf16 autocast, weights float32), ``"fp32"``
+    or ``"cuda-amp"`` (see :mod:`leafdl.precision`).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -201,7 +202,7 @@ class History:
     gap: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     stage: list[str] = field(default_factory=list)   # "frozen" or "finetune", per epoch
-    precision: list[str] = field(default_factory=list)   # "bf16", "fp32" or "cuda-amp", per epoch
+    precision: list[str] = field(default_factory=list)   # "bf16", "bf16-autocast", "fp32" or "cuda-amp"
     best_epoch: int = 0            # 1-based; 0 until the first epoch ends
     best_valid_acc: float = 0.0
     stopped_early: bool = False
@@ -378,7 +379,7 @@ def fit(
     With ``run_dir``, the best model and its metadata (``model.pth``,
     ``metadata.json``) and a resumable ``last.ckpt`` are written after every epoch;
     ``resume=True`` continues from ``last.ckpt``, in whichever stage it stopped.
-    ``config.precision`` picks float32 or bf16 frozen features (:mod:`leafdl.precision`).
+    ``config.precision`` picks float32 or bf16 (:mod:`leafdl.precision`).
     Ctrl-C stops cleanly, keeping the best model so far. ``on_epoch_end(epoch, history)``
     is called after each epoch (the notebooks use it to draw live curves).
 
@@ -492,7 +493,8 @@ def _start_stage(run: _Run, index: int, continuing: checkpoint.TrainingState | N
     if continuing is None and stage.name == "finetune":
         run.log(f"Fine-tuning: the last {run.config.unfreeze} backbone blocks are unfrozen "
                 f"(lr {run.config.backbone_lr:g}); the classifier keeps lr {run.config.lr:g}."
-                + (" The whole model now runs in fp32." if run.precision.name != computation.precision.name else ""))
+                + (" They compute under bf16 autocast; the weights stay fp32."
+                   if computation.precision.bf16_autocast else ""))
     return _StageState(index=index, stage=stage, optimizer=optimizer, scheduler=scheduler, stopper=stopper,
                        computation=computation, is_last=index == len(run.stages) - 1)
 
@@ -567,7 +569,7 @@ def build_metadata(model: nn.Module, *, classes: list[str], config: TrainConfig,
     """The ``metadata.json`` of a run: everything needed to use and judge the model.
 
     Its ``precision`` is what the first, frozen-features epochs ran in (``"bf16"``,
-    ``"fp32"`` or ``"cuda-amp"``); ``history["precision"]`` has every epoch's, and the
+    ``"bf16-autocast"``, ``"fp32"`` or ``"cuda-amp"``); ``history["precision"]`` has every epoch's, and the
     best epoch's is how the model is used later (:meth:`leafdl.precision.Computation.for_evaluation`).
     """
     spec = getattr(model, "input_spec", None)

@@ -1,36 +1,55 @@
-"""Precision: frozen features in bfloat16 on CPUs that compute it natively.
+"""Precision: bfloat16 where the CPU computes it natively, float32 for every weight that learns.
 
-A frozen backbone does not learn, so it does not need float32's 24 bits of mantissa:
-*bfloat16* (bf16) keeps float32's range with 8 bits of mantissa, and CPUs with
-``avx512_bf16`` or AMX compute it about twice as fast. So leafdl can run the frozen
-``model.features`` under ``torch.autocast("cpu", dtype=torch.bfloat16)`` and keep
-everything that learns in float32::
+*bfloat16* (bf16) keeps float32's range with 8 bits of mantissa instead of 24, and
+CPUs with ``avx512_bf16`` or AMX compute it about twice as fast. A network's forward
+and backward passes do not need float32's precision; the weights, which add up
+millions of small updates, do. So on such a CPU leafdl computes in bf16 and keeps
+every weight, gradient and optimizer state in float32, in one of two ways:
 
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        features = model.features(inputs)            # frozen: bf16 is fast and good enough
-    pooled = adaptive_avg_pool2d(features.float(), 1).flatten(1)   # back to float32
-    outputs = model.classifier(pooled)               # trainable: float32, as always
+* **Frozen features** (the document's method): the frozen ``model.features`` is a fixed
+  function, so :class:`leafdl.frozen_features.FrozenFeatures` runs a copy of it with each
+  BatchNorm folded into its convolution and its weights stored in bf16; the pooled
+  features go back to float32 for the classifier, which learns in float32::
 
-(:class:`leafdl.frozen_features.FrozenFeatures` runs exactly that, on a copy of the
-features with each BatchNorm folded into its convolution.) The loss, the gradients, the optimizer and every saved weight stay float32: ``model.pth``
-is the same kind of file either way. On a CPU with ``avx512_bf16`` the frozen
-EfficientNet-Lite0 features ran at about 300 img/s in bf16 (folded, bf16 weights) against
-155 in float32; a 10-epoch ``leafdl train`` on 1,200 demo leaves took 57 s (105 s of CPU
-time) against 102 s (194 s), at best validation accuracy 0.992 against 0.988
-(``benchmarks/bench_training.py`` compares them).
+      features = folded_bf16_features(inputs.bfloat16())             # frozen: bf16 is fast and good enough
+      pooled = adaptive_avg_pool2d(features.float(), 1).flatten(1)   # back to float32
+      outputs = model.classifier(pooled)                              # trainable: float32
+
+  On a CPU with ``avx512_bf16`` the frozen EfficientNet-Lite0 features ran at about 300
+  img/s in bf16 against 155 in float32; a 10-epoch ``leafdl train`` on 1,200 demo leaves
+  took 57 s against 102 s, at best validation accuracy 0.992 against 0.988
+  (``benchmarks/bench_training.py``). The precision name is ``"bf16"``.
+* **Fine-tuning** (some blocks learn; also any stage under torchrun, and models whose
+  forward FrozenFeatures does not reproduce): PyTorch's automatic mixed precision,
+  ``torch.autocast("cpu", dtype=torch.bfloat16)``. Inside it each convolution and
+  matrix product casts its inputs and the float32 weights to bf16 and computes in bf16;
+  the weights themselves stay float32, so backward gives float32 gradients and Adam
+  updates float32 weights. The logits are cast back to float32 before the loss::
+
+      with torch.autocast("cpu", dtype=torch.bfloat16):
+          outputs = model(inputs).float()      # convolutions in bf16, weights still float32
+          loss = criterion(outputs, labels)
+      loss.backward()                          # float32 gradients for float32 weights
+      optimizer.step()
+
+  The precision name is ``"bf16-autocast"``. One training step of EfficientNet-Lite0 at
+  320 px with 12 blocks unfrozen ran 1.56x faster than float32 on an ``avx512_bf16``
+  CPU (``benchmarks/bench_finetune.py --steps``).
+
+In both, the loss, the gradients, the optimizer and every saved weight are float32:
+``model.pth`` and ``last.ckpt`` are the same kind of file either way, and a run can be
+resumed in another precision (each epoch's is recorded). Without native bf16 a CPU
+*emulates* it, several times slower than float32, so ``auto`` does not choose it there.
 
 The setting (``TrainConfig.precision``, ``leafdl train --precision``):
 
-* ``"auto"`` (default): bf16 frozen features on a CPU with native bf16
+* ``"auto"`` (the command line's default): bf16 as above on a CPU with native bf16
   (:func:`leafdl.device.cpu_has_native_bf16`), float32 on other CPUs; on a CUDA GPU the
-  usual mixed precision (float16 autocast with a gradient scaler).
-* ``"fp32"``: float32 everywhere (also turns CUDA's mixed precision off).
-* ``"bf16"``: bf16 frozen features even where the CPU has to emulate bf16 (slower;
-  useful to compare). Refused on CUDA and MPS, which have their own fast paths.
-
-Only a *wholly frozen* ``model.features`` runs in bf16. Once fine-tuning unfreezes some
-blocks, the whole model runs in float32: bf16 measured no faster there
-(31 vs 31 img/s at 320 px with 12 blocks unfrozen), and it keeps the learning exact.
+  usual mixed precision (float16 autocast with a gradient scaler, ``"cuda-amp"``).
+* ``"fp32"``: float32 everywhere (also turns CUDA's mixed precision off). ``TrainConfig``'s
+  default, so that a notebook gives the same numbers on every machine.
+* ``"bf16"``: bf16 even where the CPU has to emulate it (slower; useful to compare).
+  Refused on CUDA and MPS, which have their own fast paths.
 
 **One object decides how a model computes.** :class:`Computation` is built once per
 training stage (:meth:`Computation.for_stage`), once for a run's final evaluation and once
@@ -38,15 +57,17 @@ for prediction (:meth:`Computation.for_evaluation`), and everything that runs a 
 asks it: :func:`leafdl.engine.run_phase`, :func:`leafdl.metrics.collect_predictions`
 (``report.txt``) and :class:`leafdl.predict.Predictor` (``leafdl predict``). The rules:
 
-* a training stage runs the features in bf16 only while they are wholly frozen, only
-  for a model whose forward :class:`~leafdl.frozen_features.FrozenFeatures` reproduces
-  exactly, and never through torchrun's DistributedDataParallel wrapper; otherwise fp32
-  (or CUDA's mixed precision);
+* a training stage on a bf16 CPU runs the folded bf16 features while ``model.features``
+  is wholly frozen in a model FrozenFeatures reproduces and the model is not wrapped in
+  torchrun's DistributedDataParallel (whose own forward must run, so that gradients are
+  averaged), and bf16 autocast otherwise; elsewhere fp32 (or CUDA's mixed precision);
+* its validation pass computes what stays fixed only once per stage: the pooled
+  features while they are wholly frozen, the frozen first blocks' outputs while the
+  last blocks are fine-tuned (:class:`leafdl.frozen_features.FrozenPrefix`);
 * a trained model is evaluated and used *as its best epoch was validated*: the run
   records each epoch's precision, and bf16 (or CUDA's mixed precision) is used again
   only where that epoch used it and the setting allows it here. So ``report.txt`` and
-  ``leafdl predict`` give the same probabilities, and a fine-tuned model (validated in
-  fp32) is always used in fp32.
+  ``leafdl predict`` give the same probabilities.
 
 Example:
     >>> import torch
@@ -66,7 +87,8 @@ from torch import nn, optim
 from leafdl.config import PRECISIONS
 from leafdl.device import cpu_has_native_bf16
 from leafdl.errors import OptionError
-from leafdl.frozen_features import FrozenFeatures, computes_features_pool_classifier, has_frozen_features
+from leafdl.frozen_features import (FrozenFeatures, FrozenPrefix, computes_features_pool_classifier,
+                                    frozen_prefix_length, has_frozen_features)
 
 
 @dataclass(frozen=True)
@@ -74,7 +96,9 @@ class Precision:
     """The precision a run uses, and why.
 
     ``name`` is what ``metadata.json`` records: ``"bf16"`` (bf16 frozen features on a
-    CPU), ``"fp32"``, or ``"cuda-amp"`` (float16 autocast on a CUDA GPU).
+    CPU; as a setting chosen for a run, bf16 on this CPU in whichever form fits each
+    stage), ``"bf16-autocast"`` (a stage under CPU bf16 autocast), ``"fp32"``, or
+    ``"cuda-amp"`` (float16 autocast on a CUDA GPU).
     """
 
     name: str
@@ -86,15 +110,23 @@ class Precision:
         return self.name == "bf16"
 
     @property
+    def bf16_autocast(self) -> bool:
+        """Run the whole forward under CPU bf16 autocast, weights and gradients float32."""
+        return self.name == "bf16-autocast"
+
+    @property
     def cuda_amp(self) -> bool:
         """Use CUDA's automatic mixed precision (float16 autocast and a GradScaler)."""
         return self.name == "cuda-amp"
 
     def describe(self, processes: int = 1) -> str:
-        """One line for the start of a run's log; under torchrun (``processes`` > 1) bf16 becomes fp32."""
+        """One line for the start of a run's log; under torchrun (``processes`` > 1) bf16 is autocast throughout."""
         if self.bf16_features:
-            return (f"Precision: bf16 for the frozen features, fp32 for what learns ({self.reason})"
-                    + (" (under torchrun: fp32)" if processes > 1 else ""))
+            computing = ("bf16 autocast" if processes > 1 else
+                         "bf16 for the frozen features, bf16 autocast while fine-tuning")
+            return f"Precision: {computing}; weights, gradients and optimizer in fp32 ({self.reason})"
+        if self.bf16_autocast:
+            return f"Precision: bf16 autocast; weights, gradients and optimizer in fp32 ({self.reason})"
         if self.cuda_amp:
             return f"Precision: CUDA mixed precision, float16 autocast ({self.reason})"
         return f"Precision: fp32 ({self.reason})"
@@ -148,18 +180,22 @@ class Computation:
     ``fast_path``, the model's outputs come from
     :class:`~leafdl.frozen_features.FrozenFeatures`: the same numbers as the model in
     fp32, its BatchNorm-folded copy in bf16, and in the validation phase each batch's
-    features remembered for the next epochs. Build one with :meth:`plain`,
+    features remembered for the next epochs. With ``remember_frozen_blocks`` (a
+    fine-tuning stage), the validation phase goes through
+    :class:`~leafdl.frozen_features.FrozenPrefix`. Build one with :meth:`plain`,
     :meth:`for_stage` or :meth:`for_evaluation`, which hold the rules.
     """
 
     def __init__(self, model: nn.Module, device: torch.device, precision: Precision, *,
-                 train_model: nn.Module | None = None, fast_path: bool = False) -> None:
+                 train_model: nn.Module | None = None, fast_path: bool = False,
+                 remember_frozen_blocks: bool = False) -> None:
         self.model = model
         self.device = torch.device(device)
         self.precision = precision
         self.train_model = model if train_model is None else train_model
         self.memory_format = memory_format(self.device)
         self.frozen = FrozenFeatures(model, bf16=precision.bf16_features) if fast_path else None
+        self.frozen_prefix = FrozenPrefix(model) if remember_frozen_blocks else None
         self.scaler = torch.amp.GradScaler("cuda") if precision.cuda_amp else None
 
     @classmethod
@@ -175,28 +211,36 @@ class Computation:
                   train_model: nn.Module | None = None) -> "Computation":
         """How a training stage computes: ``chosen`` (:func:`choose_precision`), narrowed by the rules.
 
-        bf16 only while ``model.features`` is wholly frozen in a model FrozenFeatures
-        reproduces, and not through a DistributedDataParallel ``train_model`` (its own
-        forward must run, so that gradients are averaged): fp32 there.
+        With bf16 chosen: the folded bf16 features while ``model.features`` is wholly
+        frozen in a model FrozenFeatures reproduces and ``train_model`` is not a
+        DistributedDataParallel wrapper (its own forward must run, so that gradients are
+        averaged); bf16 autocast otherwise. The validation pass remembers what is fixed
+        for the stage: the pooled features, or the frozen first blocks' outputs.
         """
         fast_path = has_frozen_features(model)
         wrapped = train_model is not None and train_model is not model
-        if not chosen.bf16_features or (fast_path and not wrapped):
-            return cls(model, device, chosen, train_model=train_model, fast_path=fast_path)
-        reason = ("under torchrun" if wrapped else
-                  "the features learn" if computes_features_pool_classifier(model) else
-                  "bf16 runs only a forward it reproduces: features, pool, classifier")
-        return cls(model, device, Precision("fp32", reason), train_model=train_model, fast_path=fast_path)
+        precision = chosen
+        if chosen.bf16_features and (wrapped or not fast_path):
+            reason = ("under torchrun" if wrapped else
+                      "the features learn" if computes_features_pool_classifier(model) else
+                      "folded bf16 features only for a forward it reproduces: features, pool, classifier")
+            precision = Precision("bf16-autocast", reason)
+        return cls(model, device, precision, train_model=train_model, fast_path=fast_path,
+                   remember_frozen_blocks=not fast_path and computes_features_pool_classifier(model)
+                   and frozen_prefix_length(model) > 0)
 
     @classmethod
     def for_evaluation(cls, model: nn.Module, device: torch.device, chosen: Precision, *,
                        validated: str) -> "Computation":
         """How a trained model is evaluated and used: as its best epoch was ``validated``, where ``chosen`` allows.
 
-        ``validated`` is that epoch's precision (:func:`validated_in`). bf16 or CUDA's mixed
-        precision is used only when it is both what the epoch used and what ``chosen`` says
-        here; otherwise fp32. The run's report and ``leafdl predict`` both come from here.
+        ``validated`` is that epoch's precision (:func:`validated_in`). bf16 (folded
+        features or autocast) or CUDA's mixed precision is used only when it is both what
+        the epoch used and what ``chosen`` allows here; otherwise fp32. The run's report and
+        ``leafdl predict`` both come from here.
         """
+        if validated == "bf16-autocast" and chosen.bf16_features:
+            return cls(model, device, Precision("bf16-autocast", "as its best epoch was validated"))
         same = chosen.name == validated and (not chosen.bf16_features or computes_features_pool_classifier(model))
         precision = chosen if same else Precision("fp32", f"its best epoch was validated in {validated}")
         return cls(model, device, precision, fast_path=precision.bf16_features)
@@ -207,20 +251,27 @@ class Computation:
         return batch.to(self.device, non_blocking=True, memory_format=layout)
 
     def autocast(self) -> torch.autocast:
-        """CUDA's float16 autocast when the precision is ``"cuda-amp"``; does nothing otherwise."""
+        """The autocast the precision asks for: CPU bf16 (``"bf16-autocast"``), CUDA float16
+        (``"cuda-amp"``), or none (does nothing)."""
+        if self.precision.bf16_autocast:
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return torch.autocast(self.device.type, enabled=self.precision.cuda_amp)
 
     def outputs(self, inputs: torch.Tensor, *, training: bool, key: Hashable | None = None) -> torch.Tensor:
-        """The model's outputs (logits) for a prepared batch; call it inside :meth:`autocast`.
+        """The model's outputs (logits, float32) for a prepared batch; call it inside :meth:`autocast`.
 
         In the validation phase, ``key`` (the batch's index) lets the fast path remember
-        the batch's features for the next epochs.
+        what stays fixed for the next epochs (FrozenFeatures, FrozenPrefix).
         """
         if training and self.train_model is not self.model:
-            return self.train_model(inputs)           # DDP's forward: it averages the gradients
-        if self.frozen is not None:
-            return self.frozen(inputs, key=None if training else key)
-        return self.model(inputs)
+            outputs = self.train_model(inputs)           # DDP's forward: it averages the gradients
+        elif self.frozen is not None:
+            outputs = self.frozen(inputs, key=None if training else key)
+        elif self.frozen_prefix is not None and not training and key is not None:
+            outputs = self.frozen_prefix(inputs, key=key)
+        else:
+            outputs = self.model(inputs)
+        return outputs.float()   # under autocast the logits are bf16 or float16: the loss in float32
 
     def step(self, loss: torch.Tensor, optimizer: optim.Optimizer) -> None:
         """``loss.backward()`` and ``optimizer.step()``; with CUDA's mixed precision, through the GradScaler."""

@@ -55,7 +55,8 @@ class Predictor:
         best epoch was validated (what ``report.txt`` shows) where ``precision`` allows it
         on this device. ``"auto"`` (the default of ``leafdl predict``) allows bf16 on a
         CPU that computes it natively; ``"fp32"`` (the default here, the same numbers on
-        every machine) never does. A fine-tuned model always computes in fp32.
+        every machine) never does. A fine-tuned model validated under bf16 autocast
+        computes under bf16 autocast again.
         """
         device = torch.device(device)
         choice = choose_precision(precision, device)
@@ -68,9 +69,10 @@ class Predictor:
                    computation=computation)
 
     @property
-    def bf16_features(self) -> bool:
-        """True when the features compute in bf16 (see :meth:`from_run`)."""
-        return self.computation.precision.bf16_features
+    def precision(self) -> str:
+        """What the model computes in: ``"fp32"``, ``"bf16"`` (folded bf16 features), ``"bf16-autocast"``
+        or ``"cuda-amp"`` (see :meth:`from_run`)."""
+        return self.computation.precision.name
 
     def probabilities(self, image_path: str | Path) -> torch.Tensor:
         """Softmax probabilities over the classes for one image file."""

@@ -10,8 +10,8 @@ from leafdl.config import TrainConfig
 from leafdl.data import build_dataloaders
 from leafdl.engine import Phase, fit, run_phase
 from leafdl.errors import OptionError
-from leafdl.frozen_features import FrozenFeatures, fold_batch_norms, has_frozen_features
-from leafdl.models import build_model, set_train_mode
+from leafdl.frozen_features import FrozenFeatures, FrozenPrefix, fold_batch_norms, has_frozen_features
+from leafdl.models import build_model, set_train_mode, unfreeze_last_blocks
 from leafdl.precision import Computation, Precision
 
 CPU = torch.device("cpu")
@@ -127,6 +127,59 @@ def test_remembered_validation_features_give_the_same_phase_result(demo_split):
     assert remembered.loss != first.loss   # the classifier did change
 
 
+# --- Fine-tuning: the frozen first blocks' outputs remembered for validation --------------------
+
+
+def fine_tuning_model(unfreeze: int = 12):
+    model, spec = frozen_model()
+    model.features.requires_grad_(False)
+    unfreeze_last_blocks(model, unfreeze)       # 18 blocks: the first 6 stay frozen
+    return model, spec
+
+
+def test_while_fine_tuning_validation_runs_the_frozen_blocks_once_per_stage(demo_split):
+    model, spec = fine_tuning_model()
+    loaders = build_dataloaders(demo_split, spec, batch_size=8, num_workers=0)
+    criterion = nn.CrossEntropyLoss()
+    computation = Computation.for_stage(model, CPU, Precision("fp32", "asked for"))
+    assert computation.frozen is None and computation.frozen_prefix is not None
+    first_block, last_block = count_calls(model.features[0]), count_calls(model.features[-1])
+
+    def valid(computation=None):
+        model.eval()
+        return run_phase(model, loaders.valid, criterion, CPU, Phase.VALID, progress=False, computation=computation)
+
+    plain, first = valid(), valid(computation)
+    set_train_mode(model)                     # the unfrozen blocks learn between the two validations
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=0.01)
+    run_phase(model, loaders.train, criterion, CPU, Phase.TRAIN, optimizer, progress=False, computation=computation)
+    first_block.clear(), last_block.clear()
+    remembered = valid(computation)
+    assert len(first_block) == 0 and len(last_block) == len(loaders.valid)   # only what learns ran again
+    computed = valid()
+    assert first == plain                     # exactly the model's numbers
+    assert remembered == computed
+    assert remembered.loss != first.loss      # the unfrozen blocks did change
+
+
+def test_frozen_prefix_over_its_memory_budget_computes_every_time():
+    model, _ = fine_tuning_model()
+    images = torch.randn(4, 3, 64, 64)
+    prefix = FrozenPrefix(model, budget_bytes=0)
+    calls = count_calls(model.features[0])
+    with torch.no_grad():
+        expected = model(images)
+        assert torch.equal(prefix(images, key=0), expected) and torch.equal(prefix(images, key=0), expected)
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("unfreeze", [0, 18])
+def test_frozen_prefix_needs_frozen_blocks_and_learning_ones(unfreeze):
+    model, _ = fine_tuning_model(unfreeze)
+    with pytest.raises(OptionError, match="first feature blocks"):
+        FrozenPrefix(model)
+
+
 class DenseNetLike(nn.Module):
     """Shaped like MobileNetV2 (.features, .classifier), but with a ReLU before the pooling, as DenseNet has."""
 
@@ -145,9 +198,12 @@ def test_a_model_whose_forward_differs_runs_plainly_even_with_frozen_features():
     model.features.requires_grad_(False)
     assert not has_frozen_features(model)               # recognised by its class, not by its attributes
     computation = Computation.for_stage(model, CPU, Precision("bf16", "asked for"))
-    assert computation.frozen is None and computation.precision.name == "fp32"
+    assert computation.frozen is None and computation.frozen_prefix is None
+    assert computation.precision.name == "bf16-autocast"   # bf16 as written: the model's own forward, autocast
     images = torch.randn(2, 3, 16, 16)
     with torch.no_grad():
         assert torch.equal(computation.outputs(images, training=False), model(images))
+        with computation.autocast():
+            assert torch.equal(computation.outputs(images, training=False, key=0), model(images).float())
     with pytest.raises(OptionError, match="DenseNetLike"):
         FrozenFeatures(model)
