@@ -162,10 +162,10 @@ class FrozenPrefix:
     """
 
     def __init__(self, model: nn.Module, budget_bytes: int = PREFIX_MEMORY_BYTES) -> None:
-        length = frozen_prefix_length(model)
-        if not computes_features_pool_classifier(model) or not 0 < length < len(feature_blocks(model)):
+        if not has_frozen_prefix(model):
             raise OptionError("FrozenPrefix needs a MobileNetV2 or EfficientNet-Lite0 whose first feature blocks "
                               "are frozen and whose last ones learn (leafdl.models.unfreeze_last_blocks).")
+        length = frozen_prefix_length(model)
         self.model = model
         self.frozen_blocks = model.features[:length]
         self.learning_blocks = model.features[length:]
@@ -177,6 +177,13 @@ class FrozenPrefix:
         frozen = self._outputs.get(key, inputs, self.frozen_blocks)
         features = self.learning_blocks(frozen)
         return self.model.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(features, 1), 1))
+
+
+def has_frozen_prefix(model: nn.Module) -> bool:
+    """True for a model :class:`FrozenPrefix` computes: one FrozenFeatures reproduces, whose
+    first feature blocks are frozen and whose last ones learn."""
+    return (computes_features_pool_classifier(model)
+            and 0 < frozen_prefix_length(model) < len(feature_blocks(model)))
 
 
 def frozen_prefix_length(model: nn.Module) -> int:

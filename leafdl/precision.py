@@ -90,7 +90,7 @@ from leafdl.config import PRECISIONS
 from leafdl.device import cpu_has_native_bf16
 from leafdl.errors import OptionError
 from leafdl.frozen_features import (FrozenFeatures, FrozenPrefix, computes_features_pool_classifier,
-                                    frozen_prefix_length, has_frozen_features)
+                                    has_frozen_features, has_frozen_prefix)
 
 
 @dataclass(frozen=True)
@@ -228,8 +228,7 @@ class Computation:
                       "folded bf16 features only for a forward it reproduces: features, pool, classifier")
             precision = Precision("bf16-autocast", reason)
         return cls(model, device, precision, train_model=train_model, fast_path=fast_path,
-                   remember_frozen_blocks=not fast_path and computes_features_pool_classifier(model)
-                   and frozen_prefix_length(model) > 0)
+                   remember_frozen_blocks=has_frozen_prefix(model))
 
     @classmethod
     def for_evaluation(cls, model: nn.Module, device: torch.device, chosen: Precision, *,
