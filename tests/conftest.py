@@ -10,10 +10,6 @@ import pytest
 # timm must never wait on the Hugging Face hub in tests; torch must never find the
 # developer's own hub cache (tests that need one make it in a temporary TORCH_HOME).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# OpenMP threads that wait by sleeping, not spinning: on a busy 2-core CI machine, spinning
-# threads made torch up to 8x slower. Set before torch is imported; the notebook kernels
-# that nbval and the browser check start inherit it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @pytest.fixture(autouse=True)

@@ -39,18 +39,13 @@ import copy
 import html
 import io
 import json
-import os
 import re
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
-# OpenMP threads that sleep while they wait; the kernels inherit it. On a busy CPU the
-# default (spinning) made torch up to 8x slower.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import jupytext  # noqa: E402
+import jupytext
 import nbformat
 from nbclient import NotebookClient
 from PIL import Image
