@@ -18,10 +18,11 @@ cell that cannot run twice, which the second Run All would meet first. It fails 
   or an object's repr with its memory address (``<... at 0x7f...>``);
 * a second run that tells another story: a cell not tagged ``nbval-ignore-output`` whose
   text output differs from the first run's (what nbval would compare with the stored one);
-* a first run that differs from the stored outputs. The kernel runs with PyTorch held to
-  its AVX2 kernels (``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2``), so this first
-  run is also these lessons' second nbval pass on other math kernels
-  (``tests/test_cpu_kernels.py`` gives the other notebooks theirs).
+* a first run whose text differs from the stored outputs, compared as nbval compares it. So
+  this first run is also these lessons' nbval pass: when this test runs a lesson, the
+  suite leaves out nbval's own run of it (``tests/conftest.py``), which would execute
+  the same cells on the same kernels once more. ``tests/test_cpu_kernels.py`` runs
+  every notebook once more on AVX2 kernels.
 
 It runs on a copy of ``notebooks/`` in a temporary folder, with an empty ``data/`` beside
 it, like CI's fresh checkout. It takes minutes (each lesson runs twice), so it carries
@@ -38,6 +39,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 from nbclient import NotebookClient
 
 from browser_support import REPO_ROOT, stage_notebooks
@@ -49,8 +51,6 @@ TRAINING_LESSONS = ("05", "06", "07", "08", "10", "11", "12")
 LESSONS = tuple(os.environ.get("LEAFDL_RERUN", ",".join(TRAINING_LESSONS)).split(","))
 CELL_TIMEOUT_S = 300
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
-# What most x86 laptops run (see tests/test_cpu_kernels.py); this machine may have AVX-512 or AMX.
-AVX2_ONLY = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 # A bar at 0 % ("  0%|", not the end of "100%|"): tqdm's widget as a text-only front end shows it.
 PROGRESS_JUNK = re.compile(r"(?<![0-9])0%\|")
@@ -164,8 +164,8 @@ def run_twice(notebook_path: Path, workdir: Path) -> RerunReport:
                     first_pass[index] = comparable_text(cell.outputs)
                     if index in stored and first_pass[index] != stored[index]:
                         report.problems.append(Problem(run, index, first_line, (
-                            f"the output differs from the stored one (on {os.environ.get('ATEN_CPU_CAPABILITY')} "
-                            f"kernels?): stored {stored[index]!r:.300}, now {first_pass[index]!r:.300}")))
+                            f"the output differs from the stored one (on {torch.backends.cpu.get_cpu_capability()} "
+                            f"kernels): stored {stored[index]!r:.300}, now {first_pass[index]!r:.300}")))
                 elif comparable_text(cell.outputs) != first_pass[index]:
                     report.problems.append(Problem(run, index, first_line, (
                         "the second run shows other text than the first (a cell that relies on state "
@@ -182,9 +182,7 @@ def _lesson_params() -> list:
 @pytest.mark.notebooks
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", _lesson_params())
-def test_lesson_runs_twice_in_one_kernel(notebook: Path, tmp_path: Path, monkeypatch) -> None:
-    for name, value in AVX2_ONLY.items():   # the kernel inherits them
-        monkeypatch.setenv(name, value)
+def test_lesson_runs_twice_in_one_kernel(notebook: Path, tmp_path: Path) -> None:
     workdir = stage_notebooks(NOTEBOOKS, tmp_path) / "notebooks"
     report = run_twice(workdir / notebook.name, workdir)
     print(report.describe())
